@@ -1,0 +1,125 @@
+"""The warehouse: one SQLAlchemy engine from one URL (SQLite by default, PostgreSQL in production),
+the SQL files of ``sql/``, and bulk reads and writes of data frames."""
+
+from __future__ import annotations
+
+import functools
+from datetime import date
+from pathlib import Path
+from typing import Any, Mapping
+
+import pandas as pd
+from sqlalchemy import Connection, Date, Engine, bindparam, column, create_engine, event, insert, table, text
+from sqlalchemy.sql.elements import TextClause
+
+from post_loan_review.config import SQL_DIR, settings
+
+
+@functools.cache
+def _engine_for(url: str) -> Engine:
+    if url.startswith("sqlite:///"):
+        Path(url.removeprefix("sqlite:///")).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(url, connect_args={"timeout": 60})
+
+        @event.listens_for(engine, "connect")
+        def _sqlite_pragmas(dbapi_connection, _record):  # one writer, readers never blocked
+            cursor = dbapi_connection.cursor()
+            cursor.execute("pragma journal_mode=wal")
+            cursor.execute("pragma synchronous=normal")
+            cursor.close()
+
+        return engine
+    return create_engine(url, pool_pre_ping=True)
+
+
+def engine(url: str | None = None) -> Engine:
+    """The engine for ``url``, else for ``PLR_DATABASE_URL``; one per URL per process."""
+    return _engine_for(url or settings().database_url)
+
+
+def is_postgres(conn: Connection) -> bool:
+    return conn.dialect.name == "postgresql"
+
+
+@functools.cache
+def load_sql(name: str) -> str:
+    """The text of ``sql/<name>.sql``."""
+    path = SQL_DIR / f"{name}.sql"
+    if not path.is_file():
+        raise FileNotFoundError(f"no SQL file {path}")
+    return path.read_text(encoding="utf-8")
+
+
+def split_statements(sql: str) -> list[str]:
+    """Statements of a DDL file: ours end with ';' at the end of a line and hold no ';' in strings."""
+    lines = [line for line in sql.splitlines() if not line.lstrip().startswith("--")]
+    return [part.strip() for part in "\n".join(lines).split(";\n") if part.strip().strip(";")]
+
+
+def statement(name: str, params: Mapping[str, Any]) -> TextClause:
+    """``sql/<name>.sql`` as a statement; dates bind as SQL dates on every database."""
+    dates = [bindparam(key, type_=Date) for key, value in params.items() if isinstance(value, date)]
+    return text(load_sql(name)).bindparams(*dates)
+
+
+def execute(conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> int:
+    """Run the one statement of ``sql/<name>.sql`` with bound parameters; rows affected."""
+    params = dict(params or {})
+    return conn.execute(statement(name, params), params).rowcount
+
+
+def execute_script(conn: Connection, name: str) -> None:
+    """Run every statement of ``sql/<name>.sql`` in order (statements without parameters)."""
+    for statement in split_statements(load_sql(name)):
+        conn.execute(text(statement))
+
+
+def read_frame(conn: Connection, name: str, params: Mapping[str, Any] | None = None,
+               date_columns: tuple[str, ...] = ()) -> pd.DataFrame:
+    """The rows of the query ``sql/<name>.sql`` as a data frame, date columns as datetime64."""
+    params = dict(params or {})
+    frame = pd.read_sql(statement(name, params), conn, params=params)
+    for column in date_columns:
+        frame[column] = pd.to_datetime(frame[column])
+    return frame
+
+
+def init_db(conn: Connection) -> list[str]:
+    """Create every table of ``sql/schema`` that does not exist yet; the tables' names."""
+    created = []
+    for path in sorted((SQL_DIR / "schema").glob("*.sql")):
+        execute_script(conn, f"schema/{path.stem}")
+        created.append(path.stem.split("_", 1)[1])
+    return created
+
+
+def _db_values(frame: pd.DataFrame) -> pd.DataFrame:
+    """Values both drivers bind: dates as ISO text, missing as None, numpy scalars as Python."""
+    out = frame.copy()
+    for column in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = out[column].dt.strftime("%Y-%m-%d")
+    return out.astype(object).where(out.notna(), None)
+
+
+def bulk_insert(conn: Connection, table_name: str, frame: pd.DataFrame) -> int:
+    """Append ``frame`` to ``table_name`` inside the caller's transaction: COPY on PostgreSQL,
+    one batched executemany on SQLite. Identifiers are quoted by the drivers' own composers."""
+    if frame.empty:
+        return 0
+    columns = list(frame.columns)
+    rows = _db_values(frame).itertuples(index=False, name=None)
+    if is_postgres(conn):
+        from psycopg import sql
+
+        copy_statement = sql.SQL("copy {} ({}) from stdin").format(
+            sql.Identifier(table_name), sql.SQL(", ").join(map(sql.Identifier, columns)))
+        cursor = conn.connection.driver_connection.cursor()
+        with cursor.copy(copy_statement) as copy:
+            for row in rows:
+                copy.write_row(row)
+        return len(frame)
+    # SQLite's dialect compiles to qmark placeholders, in the order of ``columns``.
+    statement = insert(table(table_name, *map(column, columns))).compile(dialect=conn.dialect)
+    conn.exec_driver_sql(statement.string, list(rows))
+    return len(frame)

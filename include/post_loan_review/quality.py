@@ -1,0 +1,207 @@
+"""validate_snapshots: the Great Expectations quality gate on the snapshots of a review date.
+
+Each rule is declared here with its threshold. ``critical`` rules stop the run before anything is
+decided. ``row`` rules quarantine the rows that break them (their accounts get no action) and only
+stop the run when more than ``MAX_BAD_ROW_SHARE`` of the rows break them: a feed that is mostly
+broken is an incident, not a few bad rows.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any, Callable
+
+import pandas as pd
+from sqlalchemy import Connection
+
+from post_loan_review import db
+from post_loan_review.runs import ReviewRun
+
+MAX_BAD_ROW_SHARE = 0.01
+ROW_COUNT_TOLERANCE = 0.10  # today's rows within ±10 % of the previous snapshot's
+
+
+class QualityGateError(RuntimeError):
+    """A critical expectation failed: the run stops before any decision is made."""
+
+
+@dataclass(frozen=True)
+class Rule:
+    name: str
+    severity: str  # critical | row
+    column: str | None
+    expectation: Callable[..., Any]
+    kwargs: dict[str, Any] = field(default_factory=dict)
+
+
+def _rules(table_name: str, previous_row_count: int | None) -> list[Rule]:
+    import great_expectations.expectations as gxe
+
+    mostly = 1 - MAX_BAD_ROW_SHARE
+
+    def row_rule(name, column, expectation, **kwargs):
+        return Rule(name, "row", column, expectation, {"column": column, "mostly": mostly, **kwargs})
+
+    def non_negative(column):
+        return row_rule(f"{column}_non_negative", column, gxe.ExpectColumnValuesToBeBetween, min_value=0)
+
+    rules = [
+        Rule("snapshot_present", "critical", None, gxe.ExpectTableRowCountToBeBetween, {"min_value": 1}),
+        Rule("account_id_unique", "critical", "account_id", gxe.ExpectColumnValuesToBeUnique,
+             {"column": "account_id"}),
+        Rule("account_id_present", "critical", "account_id", gxe.ExpectColumnValuesToNotBeNull,
+             {"column": "account_id"}),
+        row_rule("account_known", "known_account_id", gxe.ExpectColumnValuesToNotBeNull),
+    ]
+    if previous_row_count:
+        rules.append(Rule("row_count_stable", "critical", None, gxe.ExpectTableRowCountToBeBetween, {
+            "min_value": int(previous_row_count * (1 - ROW_COUNT_TOLERANCE)),
+            "max_value": int(previous_row_count * (1 + ROW_COUNT_TOLERANCE)),
+        }))
+    if table_name == "credit_score_snapshots":
+        rules += [
+            row_rule("score_present", "score", gxe.ExpectColumnValuesToNotBeNull),
+            row_rule("score_in_range", "score", gxe.ExpectColumnValuesToBeBetween, min_value=350, max_value=950),
+        ]
+    else:
+        rules += [
+            row_rule("days_past_due_present", "days_past_due", gxe.ExpectColumnValuesToNotBeNull),
+            non_negative("days_past_due"),
+            non_negative("statement_balance_fen"),
+            non_negative("minimum_due_fen"),
+            non_negative("amount_paid_fen"),
+            non_negative("overdue_count_3m"),
+            non_negative("min_payment_only_months"),
+            non_negative("on_time_full_payment_months"),
+            row_rule("utilisation_in_range", "utilisation_ratio", gxe.ExpectColumnValuesToBeBetween,
+                     min_value=0, max_value=5),
+        ]
+    return rules
+
+
+REQUIRED_COLUMNS = {
+    "credit_score_snapshots": ["account_id", "snapshot_date", "score"],
+    "repayment_snapshots": [
+        "account_id", "snapshot_date", "statement_balance_fen", "minimum_due_fen", "amount_paid_fen",
+        "days_past_due", "overdue_count_3m", "overdue_count_6m", "overdue_count_12m",
+        "min_payment_only_months", "on_time_full_payment_months", "utilisation_ratio",
+    ],
+}
+
+
+def _gx_batch(table_name: str, frame: pd.DataFrame):
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    context = gx.get_context(mode="ephemeral")
+    context.variables.progress_bars = ProgressBarsConfig(globally=False)
+    asset = context.data_sources.add_pandas("warehouse").add_dataframe_asset(table_name)
+    return asset.add_batch_definition_whole_dataframe("snapshot_date").get_batch(
+        batch_parameters={"dataframe": frame})
+
+
+def validate_table(table_name: str, frame: pd.DataFrame, previous_row_count: int | None
+                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run the suite of ``table_name`` on ``frame``: (results, quarantined rows)."""
+    import great_expectations as gx
+
+    missing = [c for c in REQUIRED_COLUMNS[table_name] if c not in frame.columns]
+    if missing:
+        raise QualityGateError(f"{table_name}: required column(s) {', '.join(missing)} missing "
+                               f"(rule columns_present); the snapshot feed changed shape")
+    rules = _rules(table_name, previous_row_count)
+    suite = gx.ExpectationSuite(name=table_name)
+    for rule in rules:
+        suite.add_expectation(rule.expectation(**rule.kwargs, meta={"rule": rule.name}))
+    validation = _gx_batch(table_name, frame).validate(suite, result_format={
+        "result_format": "COMPLETE", "unexpected_index_column_names": ["account_id"]})
+
+    by_name = {rule.name: rule for rule in rules}
+    results, quarantined = [], []
+    for outcome in validation.results:
+        rule = by_name[outcome.expectation_config.meta["rule"]]
+        result = outcome.result or {}
+        unexpected = result.get("unexpected_index_list") or []
+        if outcome.exception_info and outcome.exception_info.get("raised_exception"):
+            detail = outcome.exception_info.get("exception_message")
+        elif "observed_value" in result:
+            detail = f"observed {result['observed_value']}; expected {_bounds(rule.kwargs)}"
+        else:
+            detail = f"{result.get('unexpected_count', 0)} of {result.get('element_count', len(frame))} rows broke it"
+        results.append({
+            "table_name": table_name, "expectation": rule.name, "column_name": rule.column,
+            "severity": "critical" if rule.severity == "critical" else "row",
+            "success": bool(outcome.success),
+            "unexpected_count": int(result.get("unexpected_count", 0) or 0),
+            "element_count": int(result.get("element_count", len(frame)) or 0),
+            "details": detail,
+        })
+        if rule.severity == "row" and unexpected:
+            bad = pd.DataFrame(unexpected)
+            quarantined.append(pd.DataFrame({
+                "table_name": table_name,
+                "account_id": bad["account_id"].astype("int64"),
+                "rule": rule.name,
+                "column_name": rule.column,
+                "bad_value": bad[rule.column].astype(object).where(bad[rule.column].notna(), None)
+                .map(lambda v: None if v is None else str(v)) if rule.column in bad else None,
+            }))
+    quarantine = (pd.concat(quarantined, ignore_index=True).drop_duplicates(["account_id", "rule"])
+                  if quarantined else pd.DataFrame(columns=["table_name", "account_id", "rule", "column_name", "bad_value"]))
+    return pd.DataFrame(results), quarantine
+
+
+def _bounds(kwargs: dict[str, Any]) -> str:
+    low, high = kwargs.get("min_value"), kwargs.get("max_value")
+    return f"between {low} and {high}" if high is not None else f"at least {low}"
+
+
+def _first_failure(results: pd.DataFrame) -> str | None:
+    failed = results[~results["success"]]
+    if failed.empty:
+        return None
+    # critical rules first: they explain a broken feed better than a share of bad rows
+    failed = failed.sort_values("severity")
+    row = failed.iloc[0]
+    where = f"{row['table_name']}.{row['column_name']}" if row["column_name"] else row["table_name"]
+    kind = "critical rule" if row["severity"] == "critical" else f"row rule (over {MAX_BAD_ROW_SHARE:.0%} of rows)"
+    others = f"; {len(failed) - 1} more failed, see quality_results" if len(failed) > 1 else ""
+    return f"{where} broke {kind} {row['expectation']}: {row['details']}{others}"
+
+
+def validate_snapshots(conn: Connection, run: ReviewRun, previous_snapshot_date: date | None) -> dict[str, Any]:
+    """Validate the score and repayment snapshots of the run's date and store the results and the
+    quarantined rows. ``failure`` in the answer names table, column and rule of a failed gate;
+    the caller commits the results first, then stops the run with it."""
+    params = {"review_date": run.review_date, "run_mode": run.run_mode}
+    previous_counts = {}
+    if previous_snapshot_date is not None:
+        counts = db.read_frame(conn, "review/snapshot_row_counts", {"snapshot_date": previous_snapshot_date})
+        previous_counts = dict(zip(counts["table_name"], counts["row_count"].astype(int)))
+    all_results, all_quarantined = [], []
+    for table_name, query in (("credit_score_snapshots", "review/credit_score_snapshot_rows"),
+                              ("repayment_snapshots", "review/repayment_snapshot_rows")):
+        frame = db.read_frame(conn, query, {"snapshot_date": run.review_date})
+        results, quarantined = validate_table(table_name, frame, previous_counts.get(table_name))
+        all_results.append(results)
+        all_quarantined.append(quarantined)
+    results = pd.concat(all_results, ignore_index=True)
+    quarantined = pd.concat(all_quarantined, ignore_index=True)
+
+    db.execute(conn, "review/clear_quality_results", params)
+    db.execute(conn, "review/clear_quarantined_rows", params)
+    db.bulk_insert(conn, "quality_results", results.assign(
+        review_date=pd.Timestamp(run.review_date), run_mode=run.run_mode))
+    db.bulk_insert(conn, "quarantined_rows", quarantined.assign(
+        review_date=pd.Timestamp(run.review_date), run_mode=run.run_mode))
+
+    failure = _first_failure(results)
+    return {
+        "failure": f"validate_snapshots {run.review_date}: {failure}" if failure else None,
+        "expectations": len(results),
+        "rows_quarantined": len(quarantined),
+        "accounts_quarantined": int(quarantined["account_id"].nunique()),
+    }

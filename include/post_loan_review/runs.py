@@ -1,0 +1,52 @@
+"""The identity of one review run and its row in ``review_runs``."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import Connection
+
+from post_loan_review import db
+
+RUN_MODES = ("live", "dry_run")
+
+
+@dataclass(frozen=True)
+class ReviewRun:
+    """One review date, one mode, one policy: every write of a run is keyed by these."""
+
+    review_date: date
+    run_mode: str
+    policy_version: str
+
+    def __post_init__(self):
+        if self.run_mode not in RUN_MODES:
+            raise ValueError(f"run_mode must be one of {RUN_MODES}, not {self.run_mode!r}")
+
+    @property
+    def is_live(self) -> bool:
+        return self.run_mode == "live"
+
+    def to_xcom(self) -> dict[str, str]:
+        """A small JSON-able form that tasks pass to each other."""
+        return {**asdict(self), "review_date": self.review_date.isoformat()}
+
+    @classmethod
+    def from_xcom(cls, value: dict[str, Any]) -> "ReviewRun":
+        return cls(date.fromisoformat(value["review_date"]), value["run_mode"], value["policy_version"])
+
+
+def record(conn: Connection, run: ReviewRun, status: str, **counts: Any) -> None:
+    """Upsert the run's row with its latest status; counts not given keep their value."""
+    columns = ("accounts_extracted", "accounts_reviewed", "rows_quarantined", "changes_applied",
+               "notifications_queued", "report_path", "error_message")
+    unknown = set(counts) - set(columns)
+    if unknown:
+        raise ValueError(f"unknown review_runs column(s): {sorted(unknown)}")
+    params = {"review_date": run.review_date, "run_mode": run.run_mode,
+              "policy_version": run.policy_version, "status": status,
+              **{c: counts.get(c) for c in columns},
+              **{f"keep_{c}": c not in counts for c in columns}}
+    db.execute(conn, "review/record_review_run", params)

@@ -1,0 +1,34 @@
+-- staged_decisions: the decisions of one run before they are applied, written by
+-- reassess_accounts. A dry run stops here; a live run copies them into limit_decisions.
+-- Grain: one row per account per review date per run mode.
+create table if not exists staged_decisions (
+    review_date       date    not null,
+    run_mode          text    not null,
+    account_id        bigint  not null,
+    policy_version    text    not null,
+    arm               text    not null,
+    action            text    not null,
+    old_limit_fen     bigint  not null,
+    new_limit_fen     bigint  not null,
+    old_status        text    not null,
+    new_status        text    not null,
+    reason_1          text,
+    reason_2          text,
+    reason_3          text,
+    reason_4          text,
+    guardrail         text,
+    -- the values the reasons were read from, kept for explanations and audit
+    score             integer,
+    score_drop        integer,
+    days_past_due     integer,
+    min_payment_only_months integer,
+    spend_ratio       double precision,
+    largest_txn_ratio double precision,
+    days_since_last_txn integer,
+    security_events   integer,
+    inquiries_30d     integer,
+    on_time_full_payment_months integer,
+    verified_monthly_income_fen bigint,
+    preferred_language text   not null,
+    primary key (review_date, run_mode, account_id)
+);

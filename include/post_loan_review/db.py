@@ -58,8 +58,10 @@ def split_statements(sql: str) -> list[str]:
 
 def statement(name: str, params: Mapping[str, Any]) -> TextClause:
     """``sql/<name>.sql`` as a statement; dates bind as SQL dates on every database."""
-    dates = [bindparam(key, type_=Date) for key, value in params.items() if isinstance(value, date)]
-    return text(load_sql(name)).bindparams(*dates)
+    clause = text(load_sql(name))
+    dates = [bindparam(key, type_=Date) for key, value in params.items()
+             if isinstance(value, date) and key in clause._bindparams]
+    return clause.bindparams(*dates)
 
 
 def execute(conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> int:
@@ -70,8 +72,8 @@ def execute(conn: Connection, name: str, params: Mapping[str, Any] | None = None
 
 def execute_script(conn: Connection, name: str) -> None:
     """Run every statement of ``sql/<name>.sql`` in order (statements without parameters)."""
-    for statement in split_statements(load_sql(name)):
-        conn.execute(text(statement))
+    for sql in split_statements(load_sql(name)):
+        conn.exec_driver_sql(sql)
 
 
 def read_frame(conn: Connection, name: str, params: Mapping[str, Any] | None = None,

@@ -35,9 +35,9 @@ def build_features(inputs: pd.DataFrame, review_date: date) -> pd.DataFrame:
     f["debt_reduction_share"] = 1 - _ratio(f["external_debt_fen"], f["external_debt_90d_ago_fen"])
     f["security_events"] = (f["takeover_suspected_events"] + f["sim_change_events"]
                             + f["password_reset_events"]).astype("int64")
-    cap = f["customer_cap_fen"].astype("Float64")
-    f["ceiling_fen"] = np.minimum(f["approved_limit_fen"].to_numpy(dtype="int64"),
-                                  cap.fillna(np.iinfo("int64").max).to_numpy(dtype="int64"))
+    approved = f["approved_limit_fen"].astype("int64")
+    cap = f["customer_cap_fen"].astype("Int64").fillna(approved).astype("int64")
+    f["ceiling_fen"] = np.minimum(approved, cap)
     today = pd.Timestamp(review_date)
     f["days_since_last_decrease"] = (today - pd.to_datetime(f["last_decrease_date"])).dt.days.astype("Float64")
     f["days_since_last_increase"] = (today - pd.to_datetime(f["last_increase_date"])).dt.days.astype("Float64")

@@ -52,7 +52,9 @@ def apply_guardrails(proposal: pd.DataFrame, features: pd.DataFrame, policy: Pol
     # 4. cool-offs: no yo-yo
     since_decrease = features["days_since_last_decrease"].to_numpy(dtype="float64", na_value=np.nan)
     hold((action == "DECREASE") & (since_decrease < policy.cool_off_decrease_days), "COOL_OFF_DECREASE")
-    hold((action == "RESTORE") & (since_decrease < policy.cool_off_increase_days), "COOL_OFF_INCREASE")
+    since_increase = features["days_since_last_increase"].to_numpy(dtype="float64", na_value=np.nan)
+    hold((action == "RESTORE") & ((since_decrease < policy.cool_off_increase_days)
+                                  | (since_increase < policy.cool_off_restore_step_days)), "COOL_OFF_INCREASE")
 
     # target limits
     decrease_pct = proposal["decrease_pct"].to_numpy(dtype="int64")
@@ -78,12 +80,13 @@ def apply_guardrails(proposal: pd.DataFrame, features: pd.DataFrame, policy: Pol
 
     # a decrease or restoration that moves nothing is a hold
     unchanged = np.isin(action, ["DECREASE", "DECREASE_TO_FLOOR", "RESTORE"]) & (new_limit == old_limit)
-    guardrail[unchanged & (guardrail == None)] = np.where(  # noqa: E711
-        action[unchanged & (guardrail == None)] == "RESTORE", "AT_CEILING", "AT_FLOOR")  # noqa: E711
+    guardrail[unchanged & (action != "RESTORE") & (new_limit <= floor)] = "AT_FLOOR"
+    guardrail[unchanged & (action == "RESTORE")] = "AT_CEILING"
     action[unchanged] = "HOLD"
     # a floor cut the buffer stopped short of the floor is an ordinary decrease
     action[(action == "DECREASE_TO_FLOOR") & (new_limit > floor)] = "DECREASE"
 
+    _check_bounds(features["account_id"].to_numpy(), old_limit, new_limit, ceiling, floor)
     new_status = np.where(action == "FREEZE", "frozen", status)
     return pd.DataFrame({
         "account_id": features["account_id"].to_numpy(),
@@ -94,3 +97,14 @@ def apply_guardrails(proposal: pd.DataFrame, features: pd.DataFrame, policy: Pol
         "new_status": new_status,
         "guardrail": pd.array(guardrail, dtype="string"),
     })
+
+
+def _check_bounds(account_id, old_limit, new_limit, ceiling, floor) -> None:
+    """The promise every decision keeps: a changed limit is never below the floor nor above the
+    ceiling. A breach is a bug in a rule or a guardrail, never something to write."""
+    changed = new_limit != old_limit
+    broken = changed & ((new_limit < floor) | (new_limit > ceiling))
+    if broken.any():
+        raise RuntimeError(f"guardrail breach: {int(broken.sum())} decision(s) outside floor {floor} fen and "
+                           f"ceiling, e.g. account {account_id[broken][0]}: {old_limit[broken][0]} -> "
+                           f"{new_limit[broken][0]} fen (ceiling {ceiling[broken][0]})")

@@ -48,6 +48,7 @@ class Policy:
     balance_buffer_pct: int
     cool_off_decrease_days: int
     cool_off_increase_days: int
+    cool_off_restore_step_days: int
     security_window_days: int
     income_window_days: int
     score_baseline_days: int
@@ -108,6 +109,12 @@ def load_policy(version: str) -> Policy:
     path = POLICY_DIR / f"{version}.yaml"
     if not path.is_file():
         raise PolicyError(f"no policy {version!r}: {path} does not exist (have: {', '.join(available_versions())})")
+    return load_policy_file(path)
+
+
+def load_policy_file(path: Path) -> Policy:
+    """Read and check one policy file; its ``version`` must match its file name."""
+    version = path.stem
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except yaml.YAMLError as error:
@@ -135,6 +142,7 @@ def load_policy(version: str) -> Policy:
         balance_buffer_pct=_require(limits, "balance_buffer_pct", "limits", path, int),
         cool_off_decrease_days=_require(cool_off, "decrease_after_decrease", "cool_off_days", path, int),
         cool_off_increase_days=_require(cool_off, "increase_after_decrease", "cool_off_days", path, int),
+        cool_off_restore_step_days=_require(cool_off, "increase_after_increase", "cool_off_days", path, int),
         security_window_days=_require(windows, "security_events", "windows_days", path, int),
         income_window_days=_require(windows, "income_verification", "windows_days", path, int),
         score_baseline_days=_require(windows, "score_baseline", "windows_days", path, int),

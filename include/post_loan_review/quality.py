@@ -113,10 +113,11 @@ def validate_table(table_name: str, frame: pd.DataFrame, previous_row_count: int
         raise QualityGateError(f"{table_name}: required column(s) {', '.join(missing)} missing "
                                f"(rule columns_present); the snapshot feed changed shape")
     rules = _rules(table_name, previous_row_count)
+    batch = _gx_batch(table_name, frame)  # the context must exist before the suite
     suite = gx.ExpectationSuite(name=table_name)
     for rule in rules:
         suite.add_expectation(rule.expectation(**rule.kwargs, meta={"rule": rule.name}))
-    validation = _gx_batch(table_name, frame).validate(suite, result_format={
+    validation = batch.validate(suite, result_format={
         "result_format": "COMPLETE", "unexpected_index_column_names": ["account_id"]})
 
     by_name = {rule.name: rule for rule in rules}

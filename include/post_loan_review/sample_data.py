@@ -31,19 +31,20 @@ SEGMENT_SHARES = [0.15, 0.30, 0.45, 0.10]
 SEGMENT_MEDIAN_LIMIT_YUAN = np.array([1_500, 6_000, 4_000, 15_000])
 
 # share of accounts in each cohort; an account belongs to at most one
+# (a nightly review of a book already reviewed every night moves a few percent of it)
 COHORT_SHARES = {
-    "score_drop": 0.030,
-    "spending_burst": 0.015,
-    "large_transaction": 0.010,
-    "sudden_stop": 0.015,
-    "overdue": 0.040,
-    "minimum_payment": 0.050,
-    "account_takeover": 0.002,
-    "credential_change": 0.003,
-    "multi_borrowing": 0.020,
-    "on_time_streak": 0.060,
-    "verified_income": 0.030,
-    "reduced_borrowing": 0.020,
+    "score_drop": 0.008,
+    "spending_burst": 0.004,
+    "large_transaction": 0.003,
+    "sudden_stop": 0.004,
+    "overdue": 0.012,
+    "minimum_payment": 0.010,
+    "account_takeover": 0.0005,
+    "credential_change": 0.001,
+    "multi_borrowing": 0.006,
+    "on_time_streak": 0.012,
+    "verified_income": 0.006,
+    "reduced_borrowing": 0.005,
 }
 RESTORING_COHORTS = ("on_time_streak", "verified_income", "reduced_borrowing")
 
@@ -80,7 +81,7 @@ def _make_accounts(rng: np.random.Generator, n: int, cohort: np.ndarray, first_d
     approved_fen = _round_to(approved_yuan, 100) * FEN_PER_YUAN
 
     # a share of the book already had its limit cut by earlier reviews: restoration candidates
-    reduced = rng.random(n) < 0.10
+    reduced = rng.random(n) < 0.03
     reduced |= np.isin(cohort, RESTORING_COHORTS)
     reduced_share = rng.uniform(0.3, 0.8, n)
     current_fen = np.where(reduced, _round_to(approved_fen * reduced_share, 100 * FEN_PER_YUAN), approved_fen)
@@ -119,7 +120,7 @@ def _make_accounts(rng: np.random.Generator, n: int, cohort: np.ndarray, first_d
 
 def _score_snapshots(rng, accounts, cohort, dates) -> pd.DataFrame:
     n = len(accounts)
-    base = np.clip(rng.normal(660, 85, n), 350, 950)
+    base = np.clip(rng.normal(680, 80, n), 350, 950)
     base = np.where(np.isin(cohort, RESTORING_COHORTS), np.clip(base + 60, 350, 950), base)
     base = np.where(np.isin(cohort, ["overdue", "multi_borrowing"]), np.clip(base - 70, 350, 950), base)
     drop = rng.uniform(60, 160, n)
@@ -150,7 +151,8 @@ def _repayment_snapshots(rng, accounts, cohort, dates) -> pd.DataFrame:
     overdue_6m = np.where(dpd > 0, overdue_3m + rng.integers(0, 2, n), rng.binomial(1, 0.03, n))
     overdue_12m = overdue_6m + rng.binomial(1, 0.05, n)
     min_months = np.where(minimum_habit, rng.integers(3, 13, n), rng.binomial(2, 0.1, n))
-    streak = np.where(np.isin(cohort, RESTORING_COHORTS), rng.integers(6, 25, n), rng.integers(0, 13, n))
+    # outside the restoring cohorts, few reduced accounts already have six clean cycles
+    streak = np.where(np.isin(cohort, RESTORING_COHORTS), rng.integers(6, 25, n), rng.geometric(0.35, n) - 1)
     streak = np.where((dpd > 0) | minimum_habit, 0, streak)
     minimum_due = _round_to(balance * 0.10, 1)
     amount_paid = np.where(dpd > 0, 0, np.where(min_months > 0, minimum_due, balance))

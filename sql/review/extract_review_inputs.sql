@@ -1,4 +1,4 @@
--- Stage everything the policy needs about each reviewable account as of :review_date.
+-- Stage everything the policy needs about each reviewable account as of the review date.
 -- Grain of the result: one row per account that is not closed as of the review date.
 -- Limits and statuses are rebuilt as of the review date: the earliest ledger change on or after
 -- it holds the values that were in force before it, so re-runs and backfills see the same inputs.

@@ -1,0 +1,152 @@
+"""``plr``: the operator's command line over the same functions the DAG runs.
+
+  plr init-db                       create the warehouse tables
+  plr generate --accounts N         load a synthetic portfolio (replaces the warehouse content)
+  plr review --date D [--dry-run]   the whole nightly review in-process
+  plr explain --account ID --date D why an account got its decision
+  plr summary --date D              the summary of a run and the path of its report
+  plr latest-date                   the newest snapshot date in the warehouse
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+import time
+from datetime import date, timedelta
+
+from post_loan_review import db
+
+
+def _date(value: str) -> date:
+    from post_loan_review.dates import parse_date
+
+    try:
+        return parse_date(value, "date")
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def _init_db(_args) -> int:
+    with db.engine().begin() as conn:
+        tables = db.init_db(conn)
+    print(f"warehouse ready: {len(tables)} tables at {db.engine().url.render_as_string(hide_password=True)}")
+    return 0
+
+
+def _generate(args) -> int:
+    from post_loan_review import sample_data
+
+    started = time.perf_counter()
+    portfolio = sample_data.generate(args.accounts, seed=args.seed, end_date=args.end_date, days=args.days,
+                                     bad_row_rate=args.bad_row_rate)
+    with db.engine().begin() as conn:
+        db.init_db(conn)
+        counts = sample_data.load(conn, portfolio)
+    rows = ", ".join(f"{name} {count:,}" for name, count in counts.items())
+    print(f"generated {args.accounts:,} accounts (seed {args.seed}), snapshot dates "
+          f"{args.end_date - timedelta(days=args.days - 1)}..{args.end_date} in "
+          f"{time.perf_counter() - started:.1f} s: {rows}")
+    return 0
+
+
+def _print_summary(review_date: date, run_mode: str) -> int:
+    from post_loan_review import reports
+    from post_loan_review.config import settings
+
+    summary_path = settings().report_dir / review_date.isoformat() / run_mode / "summary.json"
+    if not summary_path.is_file():
+        print(f"no report for {review_date} ({run_mode}) at {summary_path}; run the review first", file=sys.stderr)
+        return 1
+    summary = json.loads(summary_path.read_text(encoding="utf-8"))
+    print(reports.format_summary(summary))
+    print(f"Report: {summary_path.parent / 'report.html'}")
+    return 0
+
+
+def _review(args) -> int:
+    from post_loan_review import stages
+
+    started = time.perf_counter()
+    stages.review(args.date, dry_run=args.dry_run, policy_version=args.policy)
+    print(f"review of {args.date} finished in {time.perf_counter() - started:.1f} s")
+    return _print_summary(args.date, "dry_run" if args.dry_run else "live")
+
+
+def _summary(args) -> int:
+    return _print_summary(args.date, "dry_run" if args.dry_run else "live")
+
+
+def _explain(args) -> int:
+    from post_loan_review.explain import explain
+
+    with db.engine().connect() as conn:
+        try:
+            print(explain(conn, args.account, args.date, "dry_run" if args.dry_run else "live"))
+        except LookupError as error:
+            print(error, file=sys.stderr)
+            return 1
+    return 0
+
+
+def _latest_date(_args) -> int:
+    with db.engine().connect() as conn:
+        value = conn.execute(db.statement("review/latest_snapshot_date", {})).scalar()
+    if value is None:
+        print("no snapshots in the warehouse; run plr generate first", file=sys.stderr)
+        return 1
+    print(str(value)[:10])
+    return 0
+
+
+def parser() -> argparse.ArgumentParser:
+    top = argparse.ArgumentParser(prog="plr", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = top.add_subparsers(dest="command", required=True)
+
+    commands.add_parser("init-db", help="create the warehouse tables").set_defaults(run=_init_db)
+
+    generate = commands.add_parser("generate", help="load a synthetic portfolio (replaces the warehouse content)")
+    generate.add_argument("--accounts", type=int, default=100_000)
+    generate.add_argument("--seed", type=int, default=7)
+    generate.add_argument("--end-date", type=_date, default=date(2026, 11, 27), help="the latest snapshot date")
+    generate.add_argument("--days", type=int, default=2, help="consecutive snapshot dates (at least 2 for drops)")
+    generate.add_argument("--bad-row-rate", type=float, default=0.0002, help="share of snapshot rows broken on purpose")
+    generate.set_defaults(run=_generate)
+
+    review = commands.add_parser("review", help="run the whole nightly review for a date in-process")
+    review.add_argument("--date", type=_date, required=True)
+    review.add_argument("--dry-run", action="store_true", help="decide and report; apply and notify nothing")
+    review.add_argument("--policy", default=None, help="policy version (default: PLR_POLICY or v1)")
+    review.set_defaults(run=_review)
+
+    explain = commands.add_parser("explain", help="why an account got its decision")
+    explain.add_argument("--account", type=int, required=True)
+    explain.add_argument("--date", type=_date, required=True)
+    explain.add_argument("--dry-run", action="store_true", help="explain the dry run's decision")
+    explain.set_defaults(run=_explain)
+
+    summary = commands.add_parser("summary", help="the summary of a finished run and its report path")
+    summary.add_argument("--date", type=_date, required=True)
+    summary.add_argument("--dry-run", action="store_true")
+    summary.set_defaults(run=_summary)
+
+    commands.add_parser("latest-date", help="the newest snapshot date").set_defaults(run=_latest_date)
+    return top
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        return args.run(args)
+    except Exception as error:  # operators get one clear line; tracebacks with PLR_DEBUG=1
+        import os
+
+        if os.environ.get("PLR_DEBUG"):
+            raise
+        print(f"plr {args.command}: {type(error).__name__}: {error}", file=sys.stderr)
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

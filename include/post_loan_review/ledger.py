@@ -1,0 +1,20 @@
+"""apply_limit_changes: the live decisions, the append-only ``limit_ledger`` and the new current
+limits, in the caller's one transaction. Every statement skips what a previous run of the same
+date already wrote, so a re-run is a no-op."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from post_loan_review import db
+from post_loan_review.runs import ReviewRun
+
+
+def apply_limit_changes(conn: Connection, run: ReviewRun) -> dict[str, int]:
+    if not run.is_live:
+        raise ValueError("a dry run applies nothing; apply_limit_changes needs a live run")
+    params = {"review_date": run.review_date}
+    decisions = db.execute(conn, "apply/insert_limit_decisions", params)
+    changes = db.execute(conn, "apply/insert_limit_ledger", params)
+    limits = db.execute(conn, "apply/update_current_limits", params)
+    return {"decisions_recorded": decisions, "changes_applied": changes, "limits_updated": limits}

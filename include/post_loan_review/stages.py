@@ -1,0 +1,124 @@
+"""The stages of the nightly review, named after the DAG's tasks. Each opens one transaction on
+the warehouse, does its set-based work, records its progress in ``review_runs`` and returns a
+small dict (dates, counts, paths) that is safe to pass through XCom.
+
+A failing stage rolls back its own writes and marks the run failed, so the warehouse is left as it
+was and re-running the date is safe."""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+from datetime import date, datetime
+from typing import Any, Iterator
+
+from sqlalchemy import Connection
+
+from post_loan_review import db, ledger, notifications, quality, reassess, reports, runs, snapshots
+from post_loan_review.config import settings
+from post_loan_review.dates import resolve_review_date as _resolve_date
+from post_loan_review.policy import load_policy
+from post_loan_review.runs import ReviewRun
+
+log = logging.getLogger(__name__)
+
+
+@contextlib.contextmanager
+def _stage(run: ReviewRun, name: str) -> Iterator[Connection]:
+    """One transaction for the stage; on error, roll it back and mark the run failed."""
+    engine = db.engine()
+    try:
+        with engine.begin() as conn:
+            yield conn
+    except Exception as error:
+        with engine.begin() as conn:
+            runs.record(conn, run, "failed", error_message=f"{name}: {error}"[:2000])
+        raise
+
+
+def resolve_review_date(review_date: str | date | None, dry_run: bool, policy_version: str | None,
+                        data_interval_end: datetime | None = None,
+                        logical_date: datetime | None = None) -> dict[str, str]:
+    """The run's identity, resolved once and checked: the date, the mode, a policy that loads."""
+    policy = load_policy(policy_version or settings().policy_version)
+    run = ReviewRun(_resolve_date(review_date, data_interval_end, logical_date),
+                    "dry_run" if dry_run else "live", policy.version)
+    with db.engine().begin() as conn:
+        db.init_db(conn)
+    return run.to_xcom()
+
+
+def extract_snapshots(run_xcom: dict) -> dict[str, Any]:
+    run = ReviewRun.from_xcom(run_xcom)
+    with _stage(run, "extract_snapshots") as conn:
+        result = snapshots.extract_snapshots(conn, run, load_policy(run.policy_version))
+        if result["accounts_extracted"] == 0:
+            raise ValueError(f"extract_snapshots {run.review_date}: no reviewable account in accounts; "
+                             "load a portfolio first (plr generate)")
+        runs.record(conn, run, "extracted", accounts_extracted=result["accounts_extracted"])
+    return result
+
+
+def validate_snapshots(run_xcom: dict, previous_snapshot_date: str | None) -> dict[str, Any]:
+    run = ReviewRun.from_xcom(run_xcom)
+    previous = date.fromisoformat(previous_snapshot_date) if previous_snapshot_date else None
+    with _stage(run, "validate_snapshots") as conn:
+        result = quality.validate_snapshots(conn, run, previous)
+        runs.record(conn, run, "failed" if result["failure"] else "validated",
+                    rows_quarantined=result["rows_quarantined"], error_message=result["failure"])
+    # the results are committed above so operators can read them; now stop before any decision
+    if result["failure"]:
+        raise quality.QualityGateError(result["failure"])
+    return result
+
+
+def reassess_accounts(run_xcom: dict) -> dict[str, Any]:
+    run = ReviewRun.from_xcom(run_xcom)
+    with _stage(run, "reassess_accounts") as conn:
+        result = reassess.reassess_accounts(conn, run, load_policy(run.policy_version))
+        runs.record(conn, run, "reassessed", accounts_reviewed=result["accounts_reviewed"])
+    return result
+
+
+def _totals(conn: Connection, run: ReviewRun) -> dict[str, int]:
+    frame = db.read_frame(conn, "apply/count_changes", {"review_date": run.review_date})
+    return {column: int(frame.iloc[0][column]) for column in frame.columns}
+
+
+def apply_limit_changes(run_xcom: dict) -> dict[str, Any]:
+    run = ReviewRun.from_xcom(run_xcom)
+    if not run.is_live:
+        return {"dry_run": True, "changes_applied": 0}
+    with _stage(run, "apply_limit_changes") as conn:
+        result = ledger.apply_limit_changes(conn, run)
+        runs.record(conn, run, "applied", changes_applied=_totals(conn, run)["changes_applied"])
+    return result
+
+
+def queue_notifications(run_xcom: dict) -> dict[str, Any]:
+    run = ReviewRun.from_xcom(run_xcom)
+    if not run.is_live:
+        return {"dry_run": True, "notifications_queued": 0}
+    with _stage(run, "queue_notifications") as conn:
+        queued = notifications.queue_notifications(conn, run, load_policy(run.policy_version))
+        runs.record(conn, run, "notified", notifications_queued=_totals(conn, run)["notifications_queued"])
+    return {"notifications_queued": queued}
+
+
+def build_report(run_xcom: dict) -> dict[str, Any]:
+    run = ReviewRun.from_xcom(run_xcom)
+    with _stage(run, "build_report") as conn:
+        summary = reports.build_report(conn, run, settings().report_dir)
+        runs.record(conn, run, "reported", report_path=summary["report_path"])
+    return summary
+
+
+def review(review_date: str | date, dry_run: bool = False, policy_version: str | None = None) -> dict[str, Any]:
+    """The whole nightly review in-process, stage after stage, as the DAG runs it."""
+    run_xcom = resolve_review_date(review_date, dry_run, policy_version)
+    extracted = extract_snapshots(run_xcom)
+    validate_snapshots(run_xcom, extracted["previous_snapshot_date"])
+    reassess_accounts(run_xcom)
+    apply_limit_changes(run_xcom)
+    queue_notifications(run_xcom)
+    return build_report(run_xcom)

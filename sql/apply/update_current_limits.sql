@@ -1,0 +1,15 @@
+-- Move the current limit and status of every account changed on one review date, unless a newer
+-- review already set them. After the first run the guard makes this a no-op.
+update accounts
+set
+    current_limit_fen = (
+        select ledger.new_limit_fen from limit_ledger as ledger
+        where ledger.account_id = accounts.account_id and ledger.review_date = :review_date
+    ),
+    status = (
+        select ledger.new_status from limit_ledger as ledger
+        where ledger.account_id = accounts.account_id and ledger.review_date = :review_date
+    ),
+    limit_set_by_review_date = :review_date
+where account_id in (select account_id from limit_ledger where review_date = :review_date)
+  and (limit_set_by_review_date is null or limit_set_by_review_date < :review_date)

@@ -1,0 +1,95 @@
+"""Shared fixtures: a throwaway warehouse per test (SQLite by default, a fresh PostgreSQL database
+where a test asks for one) and small synthetic portfolios."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+PROJECT_ROOT = Path(__file__).resolve().parents[1]
+POSTGRES_ADMIN_URL = os.environ.get("PLR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+FIRST_DATE = date(2026, 11, 26)
+SECOND_DATE = date(2026, 11, 27)
+
+
+def pytest_configure(config):
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
+
+@pytest.fixture
+def warehouse(tmp_path, monkeypatch):
+    """An empty SQLite warehouse with every table, set as PLR_DATABASE_URL; yields the engine."""
+    from post_loan_review import db
+
+    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
+    monkeypatch.setenv("PLR_DATABASE_URL", url)
+    monkeypatch.setenv("PLR_REPORT_DIR", str(tmp_path / "reports"))
+    engine = db.engine(url)
+    with engine.begin() as conn:
+        db.init_db(conn)
+    yield engine
+    engine.dispose()
+
+
+def _postgres_available() -> str | None:
+    from sqlalchemy import create_engine, text
+
+    try:
+        engine = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+        with engine.connect() as conn:
+            conn.execute(text("select 1"))
+        engine.dispose()
+        return None
+    except Exception as error:  # the reason is shown in the skip or failure
+        return f"PostgreSQL not reachable at {POSTGRES_ADMIN_URL}: {error}"
+
+
+@pytest.fixture
+def postgres_warehouse(tmp_path, monkeypatch):
+    """A fresh PostgreSQL database with every table, set as PLR_DATABASE_URL; dropped afterwards.
+    In CI (CI=true) an unreachable server fails the test instead of skipping it."""
+    from sqlalchemy import create_engine, text
+
+    from post_loan_review import db
+
+    problem = _postgres_available()
+    if problem:
+        if os.environ.get("CI"):
+            pytest.fail(problem)
+        pytest.skip(problem)
+    name = f"plr_test_{uuid.uuid4().hex[:12]}"
+    admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'create database "{name}"'))
+    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    monkeypatch.setenv("PLR_DATABASE_URL", url)
+    monkeypatch.setenv("PLR_REPORT_DIR", str(tmp_path / "reports"))
+    engine = db.engine(url)
+    with engine.begin() as conn:
+        db.init_db(conn)
+    yield engine
+    engine.dispose()
+    db._engine_for.cache_clear()
+    with admin.connect() as conn:
+        conn.execute(text(f'drop database if exists "{name}" with (force)'))
+    admin.dispose()
+
+
+def load_portfolio(engine, accounts: int = 3000, seed: int = 11, **kwargs):
+    """Generate and load a small portfolio ending at SECOND_DATE; returns it."""
+    from post_loan_review import db, sample_data
+
+    portfolio = sample_data.generate(accounts, seed=seed, end_date=SECOND_DATE, **kwargs)
+    with engine.begin() as conn:
+        db.init_db(conn)
+        sample_data.load(conn, portfolio)
+    return portfolio
+
+
+@pytest.fixture
+def portfolio(warehouse):
+    return load_portfolio(warehouse)

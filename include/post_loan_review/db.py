@@ -80,7 +80,8 @@ def read_frame(conn: Connection, name: str, params: Mapping[str, Any] | None = N
                date_columns: tuple[str, ...] = ()) -> pd.DataFrame:
     """The rows of the query ``sql/<name>.sql`` as a data frame, date columns as datetime64."""
     params = dict(params or {})
-    frame = pd.read_sql(statement(name, params), conn, params=params)
+    # nullable dtypes keep integer columns with gaps (money in fen) integers, not floats
+    frame = pd.read_sql(statement(name, params), conn, params=params, dtype_backend="numpy_nullable")
     for column in date_columns:
         frame[column] = pd.to_datetime(frame[column])
     return frame

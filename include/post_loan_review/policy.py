@@ -197,14 +197,16 @@ def evaluate(policy: Policy, features: pd.DataFrame) -> pd.DataFrame:
     kept_share = np.where(lowering & (strength == ACTION_STRENGTH["DECREASE"]),
                           1 - np.array([r.decrease_pct for r in policy.lowering_rules]) / 100, 1.0).prod(axis=1)
     decrease_pct = np.minimum(np.rint((1 - kept_share) * 100), policy.max_decrease_pct).astype("int64")
-    restore = (lowering_strength == 0) & restoring.any(axis=1) & able_to_pay
+    # only a limit below its ceiling (approved limit, customer's cap) has anything to restore
+    below_ceiling = (features["old_limit_fen"] < features["ceiling_fen"]).to_numpy(dtype=bool)
+    restore = (lowering_strength == 0) & restoring.any(axis=1) & able_to_pay & below_ceiling
 
     names = np.array(["HOLD", "RESTORE", "DECREASE", "DECREASE_TO_FLOOR", "FREEZE"], dtype=object)
     action = names[np.where(restore, ACTION_STRENGTH["RESTORE"], lowering_strength)]
     security = np.array([r.signal == "security" for r in policy.lowering_rules])
     lowering_codes = _ranked_codes(lowering, policy.lowering_rules)
     restoring_codes = _ranked_codes(restoring, policy.restoring_rules)
-    codes = np.where(restore[:, None], restoring_codes, lowering_codes)
+    codes = np.where(restore[:, None], restoring_codes, lowering_codes)  # HOLD keeps lowering codes only
     proposal = pd.DataFrame({
         "account_id": features["account_id"].to_numpy(),
         "action": action,

@@ -160,17 +160,17 @@ def _bounds(kwargs: dict[str, Any]) -> str:
     return f"between {low} and {high}" if high is not None else f"at least {low}"
 
 
-def _first_failure(results: pd.DataFrame) -> str | None:
-    failed = results[~results["success"]]
+def _describe_failures(results: pd.DataFrame) -> str | None:
+    """Every failed rule, critical ones first: where (table.column), which rule, what was seen."""
+    failed = results[~results["success"]].sort_values("severity")
     if failed.empty:
         return None
-    # critical rules first: they explain a broken feed better than a share of bad rows
-    failed = failed.sort_values("severity")
-    row = failed.iloc[0]
-    where = f"{row['table_name']}.{row['column_name']}" if row["column_name"] else row["table_name"]
-    kind = "critical rule" if row["severity"] == "critical" else f"row rule (over {MAX_BAD_ROW_SHARE:.0%} of rows)"
-    others = f"; {len(failed) - 1} more failed, see quality_results" if len(failed) > 1 else ""
-    return f"{where} broke {kind} {row['expectation']}: {row['details']}{others}"
+    lines = []
+    for row in failed.itertuples():
+        where = f"{row.table_name}.{row.column_name}" if row.column_name else row.table_name
+        kind = "critical rule" if row.severity == "critical" else f"row rule (over {MAX_BAD_ROW_SHARE:.0%} of rows)"
+        lines.append(f"{where} broke {kind} {row.expectation}: {row.details}")
+    return "; ".join(lines)
 
 
 def validate_snapshots(conn: Connection, run: ReviewRun, previous_snapshot_date: date | None) -> dict[str, Any]:
@@ -199,7 +199,7 @@ def validate_snapshots(conn: Connection, run: ReviewRun, previous_snapshot_date:
     db.bulk_insert(conn, "quarantined_rows", quarantined.assign(
         review_date=pd.Timestamp(run.review_date), run_mode=run.run_mode))
 
-    failure = _first_failure(results)
+    failure = _describe_failures(results)
     return {
         "failure": f"validate_snapshots {run.review_date}: {failure}" if failure else None,
         "expectations": len(results),

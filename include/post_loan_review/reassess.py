@@ -31,10 +31,11 @@ def decide(inputs: pd.DataFrame, run: ReviewRun, policy: Policy, quarantined_acc
     decisions.insert(3, "policy_version", policy.version)
     decisions.insert(4, "arm", CHAMPION_ARM)
     for k in range(1, MAX_REASONS + 1):
-        decisions[f"reason_{k}"] = proposal[f"reason_{k}"].to_numpy()
+        decisions[f"reason_{k}"] = proposal[f"reason_{k}"].array
+    # .array keeps nullable integers integers (to_numpy would turn a column with gaps into floats)
     for column in EVIDENCE_COLUMNS:
-        decisions[column] = features[column].to_numpy()
-    decisions["preferred_language"] = features["preferred_language"].to_numpy()
+        decisions[column] = features[column].array
+    decisions["preferred_language"] = features["preferred_language"].array
     return decisions
 
 

@@ -4,6 +4,7 @@ from datetime import date
 from pathlib import Path
 
 import numpy as np
+import pandas as pd
 import pytest
 from factories import inputs
 
@@ -103,11 +104,16 @@ def test_restoration_stops_at_the_approved_limit_and_the_customer_cap():
     capped = one(old_limit_fen=400_000, customer_cap_fen=500_000, on_time_full_payment_months=8)
     assert capped["new_limit_fen"] == 500_000
     at_cap = one(old_limit_fen=500_000, customer_cap_fen=500_000, on_time_full_payment_months=8)
-    assert at_cap["action"] == "HOLD" and at_cap["guardrail"] == "AT_CEILING"
+    assert at_cap["action"] == "HOLD" and pd.isna(at_cap["reason_1"])  # nothing to restore
+
+
+def test_a_payment_a_few_days_late_is_within_the_grace_period():
+    assert one(days_past_due=3)["action"] == "HOLD"
+    assert one(days_past_due=6)["action"] == "DECREASE"
 
 
 def test_the_evaluation_is_vectorised_over_many_accounts():
-    frame = inputs(*[{"days_past_due": d} for d in range(0, 100)])
+    frame = inputs(*[{"days_past_due": d} for d in range(5, 105)])
     decisions = decide(frame, RUN, POLICY, np.array([]))
     assert len(decisions) == 100
     assert (decisions["action"].iloc[1:] != "HOLD").all()

@@ -1,0 +1,109 @@
+"""The whole review in-process (``plr review``), on SQLite and on the real PostgreSQL server: two
+nights, a re-run, a dry run, a failed quality gate and a backfill, checked in the database."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+from checks import OUTPUT_TABLES, check_night, scalar, table
+from conftest import FIRST_DATE, SECOND_DATE, load_portfolio
+
+from post_loan_review import stages
+from post_loan_review.explain import explain
+from post_loan_review.quality import QualityGateError
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(request):
+    return request.getfixturevalue("warehouse" if request.param == "sqlite" else "postgres_warehouse")
+
+
+def test_two_nights_then_a_rerun_that_changes_nothing(engine):
+    load_portfolio(engine, accounts=12_000)
+    before = table(engine, "accounts")
+    first = stages.review(FIRST_DATE)
+    check_night(engine, FIRST_DATE)
+    second = stages.review(SECOND_DATE)
+    check_night(engine, SECOND_DATE)
+    actions = set(table(engine, "limit_decisions")["action"])
+    assert actions == {"DECREASE", "DECREASE_TO_FLOOR", "FREEZE", "RESTORE", "HOLD"}
+
+    # current limits are the last ledger value, untouched elsewhere
+    after = table(engine, "accounts").set_index("account_id")
+    ledger = table(engine, "limit_ledger").sort_values("review_date").groupby("account_id").last()
+    assert (after.loc[ledger.index, "current_limit_fen"] == ledger["new_limit_fen"]).all()
+    untouched = before.set_index("account_id").index.difference(ledger.index)
+    assert (after.loc[untouched, "current_limit_fen"] == before.set_index("account_id").loc[untouched, "current_limit_fen"]).all()
+
+    snapshot = {name: table(engine, name) for name in OUTPUT_TABLES}
+    again = stages.review(SECOND_DATE)
+    for name, frame in snapshot.items():
+        pd.testing.assert_frame_equal(table(engine, name), frame, obj=name)
+    assert again["actions"] == second["actions"]
+    assert first["accounts_reviewed"] == second["accounts_reviewed"]
+
+
+def test_a_dry_run_decides_and_reports_but_writes_no_limit_ledger_or_notice(warehouse):
+    load_portfolio(warehouse, accounts=3000)
+    before = table(warehouse, "accounts")
+    summary = stages.review(SECOND_DATE, dry_run=True)
+    assert summary["run_mode"] == "dry_run"
+    assert sum(summary["actions"].values()) == summary["accounts_reviewed"] > 0
+    assert scalar(warehouse, "select count(*) from staged_decisions where run_mode = 'dry_run'") == summary["accounts_reviewed"]
+    for name in ("limit_decisions", "limit_ledger", "notifications"):
+        assert scalar(warehouse, f"select count(*) from {name}") == 0, name
+    pd.testing.assert_frame_equal(table(warehouse, "accounts"), before)
+    assert "DRY RUN" in open(summary["report_path"], encoding="utf-8").read()
+
+
+def test_a_broken_feed_stops_the_run_before_any_decision(warehouse):
+    load_portfolio(warehouse, accounts=3000, bad_row_rate=0.05)
+    before = table(warehouse, "accounts")
+    with pytest.raises(QualityGateError) as failure:
+        stages.review(SECOND_DATE)
+    message = str(failure.value)
+    assert "credit_score_snapshots.score" in message and "score_in_range" in message
+    assert scalar(warehouse, "select count(*) from limit_decisions") == 0
+    assert scalar(warehouse, "select count(*) from staged_decisions") == 0
+    pd.testing.assert_frame_equal(table(warehouse, "accounts"), before)
+    assert scalar(warehouse, "select status from review_runs where run_mode = 'live'") == "failed"
+    assert scalar(warehouse, "select count(*) from quality_results where not success") >= 1
+
+
+def test_a_backfill_records_decisions_but_never_overwrites_a_newer_limit(warehouse):
+    load_portfolio(warehouse, accounts=6000)
+    stages.review(SECOND_DATE)
+    newer = table(warehouse, "accounts").set_index("account_id")
+    stages.review(FIRST_DATE)  # the backfill of the night before
+    after = table(warehouse, "accounts").set_index("account_id")
+    set_by_newer = newer.index[newer["limit_set_by_review_date"].notna()]
+    assert len(set_by_newer) > 0
+    pd.testing.assert_series_equal(after.loc[set_by_newer, "current_limit_fen"], newer.loc[set_by_newer, "current_limit_fen"])
+    superseded = scalar(warehouse, "select count(*) from limit_decisions where review_date = :d and not is_applied", d=FIRST_DATE)
+    assert superseded > 0
+    assert scalar(warehouse, """select count(*) from limit_ledger l join limit_decisions d
+        on d.account_id = l.account_id and d.review_date = l.review_date where not d.is_applied""") == 0
+
+
+def test_explain_names_the_reasons_and_the_values_behind_them(warehouse):
+    load_portfolio(warehouse, accounts=3000)
+    stages.review(SECOND_DATE)
+    account_id = scalar(warehouse, """select account_id from limit_decisions
+        where review_date = :d and reason_1 = 'REPAYMENT_OVERDUE' limit 1""", d=SECOND_DATE)
+    with warehouse.connect() as conn:
+        text_out = explain(conn, account_id, SECOND_DATE)
+    assert f"Account {account_id}" in text_out
+    assert "1. REPAYMENT_OVERDUE: your bill is currently overdue" in text_out
+    assert "days_past_due = " in text_out and "days_past_due = 0" not in text_out
+    with warehouse.connect() as conn, pytest.raises(LookupError, match="no decision for account 1 on"):
+        explain(conn, 1, SECOND_DATE)
+
+
+def test_sqlite_and_postgresql_reach_the_same_decisions(warehouse, postgres_warehouse, monkeypatch):
+    decisions = {}
+    for name, engine in (("sqlite", warehouse), ("postgres", postgres_warehouse)):
+        monkeypatch.setenv("PLR_DATABASE_URL", engine.url.render_as_string(hide_password=False))
+        load_portfolio(engine, accounts=4000)
+        stages.review(SECOND_DATE)
+        decisions[name] = table(engine, "limit_decisions")[
+            ["account_id", "action", "old_limit_fen", "new_limit_fen", "reason_1", "reason_2", "guardrail"]]
+    pd.testing.assert_frame_equal(decisions["sqlite"], decisions["postgres"])

@@ -54,7 +54,8 @@ test: venv
 airflow: venv
 	@mkdir -p $(AIRFLOW_HOME)
 	$(BIN)/plr init-db
-	AIRFLOW__API__HOST=127.0.0.1 AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=True $(BIN)/airflow standalone
+	PATH="$(BIN):$$PATH" AIRFLOW__API__HOST=127.0.0.1 AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=True \
+		$(BIN)/airflow standalone
 
 bench: venv
 	$(BIN)/python bench/bench_review.py

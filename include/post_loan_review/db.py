@@ -82,8 +82,8 @@ def read_frame(conn: Connection, name: str, params: Mapping[str, Any] | None = N
     params = dict(params or {})
     # nullable dtypes keep integer columns with gaps (money in fen) integers, not floats
     frame = pd.read_sql(statement(name, params), conn, params=params, dtype_backend="numpy_nullable")
-    for column in date_columns:
-        frame[column] = pd.to_datetime(frame[column])
+    for name_of_date in date_columns:
+        frame[name_of_date] = pd.to_datetime(frame[name_of_date])
     return frame
 
 
@@ -99,9 +99,9 @@ def init_db(conn: Connection) -> list[str]:
 def _db_values(frame: pd.DataFrame) -> pd.DataFrame:
     """Values both drivers bind: dates as ISO text, missing as None, numpy scalars as Python."""
     out = frame.copy()
-    for column in out.columns:
-        if pd.api.types.is_datetime64_any_dtype(out[column]):
-            out[column] = out[column].dt.strftime("%Y-%m-%d")
+    for name in out.columns:
+        if pd.api.types.is_datetime64_any_dtype(out[name]):
+            out[name] = out[name].dt.strftime("%Y-%m-%d")
     return out.astype(object).where(out.notna(), None)
 
 

@@ -12,13 +12,10 @@ from sqlalchemy import Connection
 from post_loan_review import db
 from post_loan_review.features import build_features
 from post_loan_review.policy import MAX_REASONS, load_policy
+from post_loan_review.reports import format_yuan
 
 _IDENTIFIER = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _KEYWORDS = {"and", "or", "not", "True", "False"}
-
-
-def _yuan(fen) -> str:
-    return f"¥{int(fen) // 100:,}.{int(fen) % 100:02d}"
 
 
 def _value(value) -> str:
@@ -40,7 +37,7 @@ def explain(conn: Connection, account_id: int, review_date: date, run_mode: str 
     policy = load_policy(row["policy_version"])
     lines = [
         f"Account {account_id}, review of {review_date} ({row['run_mode']}), policy {row['policy_version']}",
-        f"Action: {row['action']}   limit {_yuan(row['old_limit_fen'])} -> {_yuan(row['new_limit_fen'])}"
+        f"Action: {row['action']}   limit {format_yuan(row['old_limit_fen'])} -> {format_yuan(row['new_limit_fen'])}"
         f"   status {row['old_status']} -> {row['new_status']}",
     ]
     if row["guardrail"] is not None and not pd.isna(row["guardrail"]):

@@ -10,6 +10,19 @@ import pandas as pd
 from post_loan_review.policy import Policy
 
 FEN_PER_YUAN = 100
+# every guardrail that can shape a decision, as it is shown to operators
+GUARDRAILS = {
+    "DATA_QUALITY_HOLD": "a snapshot row was quarantined: no action",
+    "MISSING_SNAPSHOT": "a snapshot was missing: no action",
+    "ACCOUNT_FROZEN": "the account is frozen and waits for a person",
+    "APPEAL_OPEN": "an open appeal pauses automated decreases",
+    "COOL_OFF_DECREASE": "decreased recently: no second cut yet",
+    "COOL_OFF_INCREASE": "changed recently: no restoration yet",
+    "BALANCE_BUFFER": "cut stopped at the balance plus buffer",
+    "FLOOR": "cut stopped at the floor",
+    "AT_CEILING": "already at the approved limit or own cap",
+    "AT_FLOOR": "already at the floor",
+}
 
 
 def _round_down_to_yuan(fen: np.ndarray) -> np.ndarray:

@@ -167,7 +167,7 @@ def _describe_failures(results: pd.DataFrame) -> str | None:
         return None
     lines = []
     for row in failed.itertuples():
-        where = f"{row.table_name}.{row.column_name}" if row.column_name else row.table_name
+        where = f"{row.table_name}.{row.column_name}" if pd.notna(row.column_name) else row.table_name
         kind = "critical rule" if row.severity == "critical" else f"row rule (over {MAX_BAD_ROW_SHARE:.0%} of rows)"
         lines.append(f"{where} broke {kind} {row.expectation}: {row.details}")
     return "; ".join(lines)

@@ -107,3 +107,11 @@ def test_sqlite_and_postgresql_reach_the_same_decisions(warehouse, postgres_ware
         decisions[name] = table(engine, "limit_decisions")[
             ["account_id", "action", "old_limit_fen", "new_limit_fen", "reason_1", "reason_2", "guardrail"]]
     pd.testing.assert_frame_equal(decisions["sqlite"], decisions["postgres"])
+
+
+def test_a_date_without_snapshots_stops_with_a_plain_message(warehouse):
+    load_portfolio(warehouse, accounts=500)
+    with pytest.raises(QualityGateError) as failure:
+        stages.review("2026-11-28")
+    assert "credit_score_snapshots broke critical rule snapshot_present: observed 0" in str(failure.value)
+    assert ".nan" not in str(failure.value)

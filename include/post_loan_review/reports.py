@@ -1,0 +1,434 @@
+"""build_report: the review report of one run, from the warehouse to three files.
+
+``<report_dir>/<review date>/<run mode>/`` receives
+
+- ``report.html``: self-contained (inline CSS and SVG charts, no script, no external URL), with
+  every account id masked;
+- ``decisions.csv``: every staged decision of the run, all columns, full ids, money in fen;
+- ``summary.json``: the run's numbers, also returned by :func:`build_report`.
+
+Totals are aggregated in SQL (``sql/report/``) and the CSV is streamed in batches, so a run of
+millions of accounts never sits in memory. Each file is written under a temporary name beside it
+and moved into place with ``os.replace``, so a re-run replaces it whole and a reader never sees
+half a file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import csv
+import functools
+import json
+import os
+import re
+import uuid
+from datetime import date
+from pathlib import Path
+from typing import IO, Any, Callable, Iterable, Mapping
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Connection
+
+from post_loan_review import db
+from post_loan_review.config import TEMPLATE_DIR
+from post_loan_review.guardrails import GUARDRAILS
+from post_loan_review.policy import ACTIONS, LOWERING_ACTIONS, Policy, PolicyError, load_policy
+from post_loan_review.runs import ReviewRun
+from post_loan_review.snapshots import previous_snapshot_date
+
+# score distribution and drift (PSI)
+SCORE_MIN, SCORE_MAX, SCORE_BIN_WIDTH = 350, 950, 50
+SCORE_BIN_EDGES = np.arange(SCORE_MIN, SCORE_MAX + 1, SCORE_BIN_WIDTH)  # 12 bins, the last one closed
+PSI_EPSILON = 1e-6  # the share given to an empty bin, so the logarithm stays finite
+PSI_WATCH, PSI_SHIFTED = 0.10, 0.25  # below WATCH: stable; up to SHIFTED: watch; above: shifted
+
+TOP_REASONS = 10
+CSV_BATCH_ROWS = 50_000
+FEN_PER_YUAN = 100
+
+REPORT_FILE, DECISIONS_FILE, SUMMARY_FILE = "report.html", "decisions.csv", "summary.json"
+
+ACTION_LABELS = {"DECREASE": "降额 decrease", "DECREASE_TO_FLOOR": "降至底线 to floor",
+                 "FREEZE": "冻结 freeze", "RESTORE": "恢复 restore", "HOLD": "维持 hold"}
+ACTION_COLOURS = {"DECREASE": "#e07b39", "DECREASE_TO_FLOOR": "#c8414b", "FREEZE": "#5b4b8a",
+                  "RESTORE": "#2f9e62", "HOLD": "#a3acb9"}
+# account ids are long digit runs; masked wherever free text reaches the report
+_ACCOUNT_ID_LIKE = re.compile(r"\d{9,}")
+
+
+# --- pure helpers ----------------------------------------------------------------------------
+
+def _as_float_array(values: Iterable[Any]) -> np.ndarray:
+    """Numbers as a float array, missing values (None, NA, NaN) as NaN."""
+    if not isinstance(values, (pd.Series, np.ndarray, list, tuple)):
+        values = list(values)
+    series = values if isinstance(values, pd.Series) else pd.Series(values, dtype=object)
+    return pd.to_numeric(series, errors="coerce").to_numpy(dtype="float64", na_value=np.nan)
+
+
+def score_histogram(scores: Iterable[float], weights: Iterable[float] | None = None) -> np.ndarray:
+    """Accounts per 50-point score bin from 350 to 950 (the last bin includes 950); scores outside
+    the range and missing scores are left out. ``weights`` counts each score that many times."""
+    values = _as_float_array(scores)
+    counts = np.ones_like(values) if weights is None else _as_float_array(weights)
+    keep = (values >= SCORE_MIN) & (values <= SCORE_MAX)
+    histogram, _ = np.histogram(values[keep], bins=SCORE_BIN_EDGES, weights=counts[keep])
+    return np.rint(histogram).astype("int64")
+
+
+def psi_from_counts(expected_counts: Iterable[float], actual_counts: Iterable[float]) -> float | None:
+    """Population stability index of two histograms over the same bins:
+    sum((actual% - expected%) * ln(actual% / expected%)), an empty bin counted as PSI_EPSILON.
+    None when either side has no accounts."""
+    expected = np.asarray(list(expected_counts), dtype="float64")
+    actual = np.asarray(list(actual_counts), dtype="float64")
+    if expected.shape != actual.shape:
+        raise ValueError(f"histograms differ in bins: {expected.shape} and {actual.shape}")
+    if expected.sum() <= 0 or actual.sum() <= 0:
+        return None
+    expected_share = expected / expected.sum()
+    actual_share = actual / actual.sum()
+    expected_share = np.where(expected_share == 0, PSI_EPSILON, expected_share)
+    actual_share = np.where(actual_share == 0, PSI_EPSILON, actual_share)
+    return float(np.sum((actual_share - expected_share) * np.log(actual_share / expected_share)))
+
+
+def population_stability_index(expected_scores: Iterable[float], actual_scores: Iterable[float]) -> float | None:
+    """PSI of ``actual_scores`` (the review date's) against ``expected_scores`` (the baseline's),
+    over 50-point bins from 350 to 950; only scores within 350..950 count. None when either side
+    has no score in range."""
+    return psi_from_counts(score_histogram(expected_scores), score_histogram(actual_scores))
+
+
+def psi_band(psi: float | None) -> str | None:
+    """'stable' below 0.1, 'watch' from 0.1 to 0.25, 'shifted' above 0.25; None without a PSI."""
+    if psi is None:
+        return None
+    if psi < PSI_WATCH:
+        return "stable"
+    return "watch" if psi <= PSI_SHIFTED else "shifted"
+
+
+def mask_account_id(account_id: Any) -> str:
+    """An account id fit for a report: ``100000001`` becomes ``1000****01``."""
+    text = str(account_id)
+    return f"{text[:4]}****{text[-2:]}" if len(text) > 6 else f"****{text[-2:]}"
+
+
+def _mask_ids_in_text(text: Any) -> str:
+    return _ACCOUNT_ID_LIKE.sub(lambda match: mask_account_id(match.group()), str(text))
+
+
+def format_yuan(fen: int) -> str:
+    """Fen as yuan with thousands separators, exact (no float): 123456789 -> '¥1,234,567.89'."""
+    fen = int(fen)
+    sign, fen = ("-", -fen) if fen < 0 else ("", fen)
+    return f"{sign}¥{fen // FEN_PER_YUAN:,}.{fen % FEN_PER_YUAN:02d}"
+
+
+def _change_pct(before: int, after: int) -> float | None:
+    return None if before == 0 else (after - before) * 100 / before
+
+
+def _format_pct(value: float | None, signed: bool = False) -> str:
+    if value is None:
+        return "n/a"
+    if signed:
+        return f"{value:+.2f} %"
+    return "<0.1 %" if 0 < value < 0.05 else f"{value:.1f} %"
+
+
+def format_summary(summary: Mapping[str, Any]) -> str:
+    """A short text of a run's summary for the command line."""
+    mode = "DRY RUN, nothing applied" if summary["run_mode"] == "dry_run" else "live"
+    before, after = int(summary["exposure_before_fen"]), int(summary["exposure_after_fen"])
+    actions = summary["actions"]
+    width = max(len(action) for action in actions) if actions else 0
+    lines = [
+        f"Review {summary['review_date']} ({mode}), policy {summary['policy_version']}",
+        f"Accounts reviewed: {summary['accounts_reviewed']:,} ({summary['changes']:,} changed)",
+        *(f"  {action:<{width}}  {count:>12,}" for action, count in actions.items()),
+        f"Exposure before: {format_yuan(before)}",
+        f"Exposure after:  {format_yuan(after)}",
+        f"Change: {_format_pct(_change_pct(before, after), signed=True)}",
+    ]
+    return "\n".join(lines)
+
+
+# --- reading the run -------------------------------------------------------------------------
+
+def _score_counts(conn: Connection, snapshot_date: date) -> np.ndarray:
+    frame = db.read_frame(conn, "report/score_distribution", {"snapshot_date": snapshot_date})
+    return score_histogram(frame["score"], frame["accounts"])
+
+
+def _int_sum(values: Iterable[Any]) -> int:
+    """An exact integer sum of a few per-group totals (Decimal on PostgreSQL, int on SQLite)."""
+    return sum(int(value) for value in values if value is not None and not pd.isna(value))
+
+
+def _summary(run: ReviewRun, groups: pd.DataFrame, reasons: pd.DataFrame, quality: pd.DataFrame,
+             quarantined: pd.DataFrame, previous_date: date | None, psi: float | None) -> dict[str, Any]:
+    actions = {action: 0 for action in ACTIONS}
+    for action, accounts in zip(groups["action"], groups["accounts"]):
+        actions[str(action)] = actions.get(str(action), 0) + int(accounts)
+    guardrails: dict[str, int] = {}
+    for guardrail, accounts in zip(groups["guardrail"], groups["accounts"]):
+        if guardrail is not None and not pd.isna(guardrail):
+            guardrails[str(guardrail)] = guardrails.get(str(guardrail), 0) + int(accounts)
+    ranked = sorted(((str(code), int(count)) for code, count in zip(reasons["code"], reasons["accounts"])),
+                    key=lambda item: (-item[1], item[0]))[:TOP_REASONS]
+    return {
+        "review_date": run.review_date.isoformat(),
+        "run_mode": run.run_mode,
+        "policy_version": run.policy_version,
+        "accounts_reviewed": _int_sum(groups["accounts"]),
+        "actions": actions,
+        "exposure_before_fen": _int_sum(groups["exposure_before_fen"]),
+        "exposure_after_fen": _int_sum(groups["exposure_after_fen"]),
+        "changes": _int_sum(groups["changes"]),
+        "top_reasons": [{"code": code, "count": count} for code, count in ranked],
+        "guardrails": dict(sorted(guardrails.items(), key=lambda item: (-item[1], item[0]))),
+        "rows_quarantined": int(quarantined["rows_quarantined"].iloc[0]) if len(quarantined) else 0,
+        "quality": {"expectations": len(quality), "failed": int((~quality["success"].astype(bool)).sum())},
+        "previous_snapshot_date": previous_date.isoformat() if previous_date else None,
+        "score_psi": psi,
+        "score_psi_band": psi_band(psi),
+    }
+
+
+# --- charts (geometry here, drawing in the template) -----------------------------------------
+
+def _hbar_chart(rows: list[dict[str, Any]], width: int = 460, label_width: int = 150,
+                value_width: int = 130, row_height: int = 30) -> dict[str, Any]:
+    """A horizontal bar chart: each row has label, value (a number), text and colour."""
+    top = max((row["value"] for row in rows), default=0) or 1
+    span = width - label_width - value_width
+    bars = []
+    for index, row in enumerate(rows):
+        bar_width = span * row["value"] / top
+        bars.append({**row, "y": index * row_height, "x": label_width,
+                     "width": round(max(bar_width, 1.5 if row["value"] else 0), 1),
+                     "height": row_height - 10, "text_x": round(label_width + bar_width + 6, 1),
+                     "text_y": index * row_height + (row_height - 10) / 2 + 4})
+    return {"width": width, "height": len(rows) * row_height, "bars": bars}
+
+
+def _score_chart(current: np.ndarray, previous: np.ndarray | None, review_date: date,
+                 previous_date: date | None) -> dict[str, Any]:
+    """Side-by-side bars per score bin: the share of in-range accounts on each date."""
+    width, height, left, right, top, bottom = 900, 270, 46, 8, 12, 42
+    plot_w, plot_h = width - left - right, height - top - bottom
+    series = [("previous", previous, previous_date, "#b7c0cc")] if previous is not None else []
+    series.append(("current", current, review_date, "#2d6cdf"))
+    shares = [(name, counts, day, colour, counts / counts.sum() * 100 if counts.sum() else counts * 0.0)
+              for name, counts, day, colour in series]
+    peak = max((float(share.max()) for *_, share in shares), default=0.0)
+    step = next((s for s in (1, 2, 5, 10, 20, 25, 50) if peak <= s * 5), 50)
+    y_max = max(step, step * np.ceil(peak / step)) if peak else step
+    bins = len(SCORE_BIN_EDGES) - 1
+    group = plot_w / bins
+    bar_w = group * 0.8 / len(shares)
+    bars = []
+    for position, (_name, counts, day, colour, share) in enumerate(shares):
+        for b in range(bins):
+            bar_h = plot_h * share[b] / y_max
+            low = int(SCORE_BIN_EDGES[b])
+            high = int(SCORE_BIN_EDGES[b + 1]) - (0 if b == bins - 1 else 1)
+            bars.append({"x": round(left + b * group + group * 0.1 + position * bar_w, 1),
+                         "y": round(top + plot_h - bar_h, 1), "width": round(bar_w - 1, 1),
+                         "height": round(bar_h, 1), "fill": colour,
+                         "title": f"{low}–{high} on {day}: {int(counts[b]):,} accounts ({share[b]:.1f} %)"})
+    labels = [{"x": round(left + (b + 0.5) * group, 1), "y": height - bottom + 16,
+               "text": f"{int(SCORE_BIN_EDGES[b])}–{int(SCORE_BIN_EDGES[b + 1]) - (0 if b == bins - 1 else 1)}"}
+              for b in range(bins)]
+    ticks = [{"y": round(top + plot_h - plot_h * v / y_max, 1), "text": f"{v:g} %"}
+             for v in np.arange(0, y_max + step / 2, step)]
+    legend = [{"colour": colour, "text": f"{day} ({int(counts.sum()):,} scores)"}
+              for _, counts, day, colour, _ in shares]
+    return {"width": width, "height": height, "left": left, "right": width - right, "top": top,
+            "baseline": top + plot_h, "bars": bars, "labels": labels, "ticks": ticks, "legend": legend,
+            "axis_title_y": height - 6, "axis_title_x": left + plot_w / 2}
+
+
+def _reason_rows(summary: Mapping[str, Any], policy: Policy | None) -> list[dict[str, Any]]:
+    reviewed = summary["accounts_reviewed"] or 1
+    top = max((reason["count"] for reason in summary["top_reasons"]), default=0) or 1
+    rows = []
+    for rank, reason in enumerate(summary["top_reasons"], start=1):
+        texts, action = {"zh-CN": "", "en": "(not a rule of this policy)"}, None
+        try:
+            if policy is not None:
+                rule = policy.rule(reason["code"])
+                texts, action = rule.reason, rule.action
+        except KeyError:
+            pass
+        rows.append({"rank": rank, "code": reason["code"], "zh": texts["zh-CN"], "en": texts["en"],
+                     "count": reason["count"], "share": reason["count"] * 100 / reviewed,
+                     "bar": round(200 * reason["count"] / top, 1),
+                     "colour": ACTION_COLOURS["RESTORE"] if action == "RESTORE" else ACTION_COLOURS["DECREASE"]})
+    return rows
+
+
+def _guardrail_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
+    top = max(summary["guardrails"].values(), default=0) or 1
+    return [{"name": name, "note": GUARDRAILS.get(name, ""), "count": count,
+             "bar": round(200 * count / top, 1)} for name, count in summary["guardrails"].items()]
+
+
+def _exposure_by_action(groups: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = []
+    for action in list(ACTIONS) + sorted(set(map(str, groups["action"])) - set(ACTIONS)):
+        part = groups[groups["action"].astype(str) == action]
+        before, after = _int_sum(part["exposure_before_fen"]), _int_sum(part["exposure_after_fen"])
+        rows.append({"action": action, "label": ACTION_LABELS.get(action, action),
+                     "accounts": _int_sum(part["accounts"]), "before": before, "after": after,
+                     "change": after - before})
+    return rows
+
+
+def _examples(frame: pd.DataFrame, policy: Policy | None) -> list[dict[str, Any]]:
+    rows = []
+    for record in frame.to_dict("records"):  # ten rows at most
+        code = record.get("reason_1")
+        code = None if code is None or pd.isna(code) else str(code)
+        words = ""
+        if code and policy is not None:
+            with contextlib.suppress(KeyError):
+                words = policy.rule(code).reason["en"]
+        guardrail = record.get("guardrail")
+        rows.append({"account": mask_account_id(record["account_id"]), "action": record["action"],
+                     "old_limit": int(record["old_limit_fen"]), "new_limit": int(record["new_limit_fen"]),
+                     "old_status": record["old_status"], "new_status": record["new_status"],
+                     "reason": code or "", "reason_words": words,
+                     "guardrail": "" if guardrail is None or pd.isna(guardrail) else str(guardrail)})
+    return rows
+
+
+def _quality_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    rows = []
+    for record in frame.to_dict("records"):
+        details, column = record.get("details"), record.get("column_name")
+        rows.append({"table": record["table_name"], "expectation": record["expectation"],
+                     "column": "" if column is None or pd.isna(column) else column,
+                     "severity": record["severity"], "success": bool(record["success"]),
+                     "unexpected": int(record["unexpected_count"]), "elements": int(record["element_count"]),
+                     "details": "" if details is None or pd.isna(details) else _mask_ids_in_text(details)})
+    return rows
+
+
+# --- writing ---------------------------------------------------------------------------------
+
+@functools.cache
+def _templates():
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+    environment = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=True,
+                              undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    environment.filters["yuan"] = format_yuan
+    environment.filters["num"] = lambda value: f"{int(value):,}"
+    environment.filters["pct"] = _format_pct
+    environment.filters["signed_pct"] = lambda value: _format_pct(value, signed=True)
+    return environment
+
+
+def _write_atomic(path: Path, write: Callable[[IO[str]], Any]) -> None:
+    """Write ``path`` through a temporary file in the same folder, then move it into place."""
+    temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+    try:
+        with open(temporary, "x", encoding="utf-8", newline="") as handle:
+            write(handle)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(temporary)
+        raise
+
+
+def _write_decisions_csv(conn: Connection, params: Mapping[str, Any], handle: IO[str]) -> int:
+    """Stream every decision of the run into ``handle`` as CSV, in batches; the rows written.
+    (Streamed rather than read into one frame: millions of rows would not fit a worker's memory.)"""
+    # yield_per streams from a server-side cursor on PostgreSQL; the batch size is given again to
+    # partitions() because SQLite's buffered cursor would otherwise hand out single rows
+    result = conn.execute(db.statement("report/decisions", params), params,
+                          execution_options={"yield_per": CSV_BATCH_ROWS})
+    writer = csv.writer(handle, lineterminator="\n")
+    writer.writerow(list(result.keys()))
+    written = 0
+    for batch in result.partitions(CSV_BATCH_ROWS):
+        writer.writerows(batch)
+        written += len(batch)
+    return written
+
+
+def _load_policy(version: str) -> Policy | None:
+    """The run's policy for the reasons' plain words; a report still renders without it."""
+    try:
+        return load_policy(version)
+    except PolicyError:
+        return None
+
+
+def build_report(conn: Connection, run: ReviewRun, report_dir: Path) -> dict[str, Any]:
+    """Write the run's report.html, decisions.csv and summary.json under
+    ``report_dir/<review date>/<run mode>/``; the summary with the three files' paths."""
+    params = {"review_date": run.review_date, "run_mode": run.run_mode}
+    groups = db.read_frame(conn, "report/decision_counts", params)
+    reasons = db.read_frame(conn, "report/reason_counts", params)
+    quality = db.read_frame(conn, "report/quality_results", params)
+    quarantined = db.read_frame(conn, "report/quarantined_count", params)
+    examples = db.read_frame(conn, "report/largest_changes", params)
+    previous_date = previous_snapshot_date(conn, run.review_date)
+    current_scores = _score_counts(conn, run.review_date)
+    previous_scores = _score_counts(conn, previous_date) if previous_date else None
+    psi = psi_from_counts(previous_scores, current_scores) if previous_scores is not None else None
+    summary = _summary(run, groups, reasons, quality, quarantined, previous_date, psi)
+
+    policy = _load_policy(run.policy_version)
+    reviewed = summary["accounts_reviewed"]
+    before, after = summary["exposure_before_fen"], summary["exposure_after_fen"]
+    lowering = sum(summary["actions"].get(action, 0) for action in LOWERING_ACTIONS)
+    html = _templates().get_template("report.html.j2").render(
+        summary=summary,
+        is_dry_run=not run.is_live,
+        policy_description=policy.description if policy else "",
+        change_share=summary["changes"] * 100 / reviewed if reviewed else None,
+        exposure_change=after - before,
+        exposure_change_pct=_change_pct(before, after),
+        actions_chart=_hbar_chart([
+            {"label": ACTION_LABELS.get(action, action), "value": count, "colour": ACTION_COLOURS.get(action, "#888"),
+             "text": f"{count:,} · {_format_pct(count * 100 / reviewed if reviewed else None)}"}
+            for action, count in summary["actions"].items()], row_height=38),
+        exposure_chart=_hbar_chart([
+            {"label": "复核前 before", "value": before, "colour": "#8d99ab", "text": format_yuan(before)},
+            {"label": "复核后 after", "value": after, "colour": "#2d6cdf", "text": format_yuan(after)},
+        ], label_width=100, value_width=170, row_height=40),
+        exposure_by_action=_exposure_by_action(groups),
+        lowering=lowering,
+        lowering_share=lowering * 100 / reviewed if reviewed else None,
+        guardrail_held=_int_sum(groups.loc[(groups["action"].astype(str) == "HOLD") & groups["guardrail"].notna(),
+                                           "accounts"]),
+        reasons=_reason_rows(summary, policy),
+        reason_codes=len(reasons),
+        score_chart=_score_chart(current_scores, previous_scores, run.review_date, previous_date),
+        score_counts=int(current_scores.sum()),
+        psi_thresholds=(PSI_WATCH, PSI_SHIFTED),
+        examples=_examples(examples, policy),
+        guardrails=_guardrail_rows(summary),
+        quality_rows=_quality_rows(quality),
+        accounts_quarantined=int(quarantined["accounts_quarantined"].iloc[0]) if len(quarantined) else 0,
+        masked_example=mask_account_id(100_000_001),
+    )
+
+    folder = Path(report_dir) / run.review_date.isoformat() / run.run_mode
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = {"report_path": folder / REPORT_FILE, "decisions_path": folder / DECISIONS_FILE,
+             "summary_path": folder / SUMMARY_FILE}
+    _write_atomic(paths["decisions_path"], lambda handle: _write_decisions_csv(conn, params, handle))
+    _write_atomic(paths["report_path"], lambda handle: handle.write(html))
+    _write_atomic(paths["summary_path"],
+                  lambda handle: handle.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n"))
+    return {**summary, **{key: str(path) for key, path in paths.items()}}

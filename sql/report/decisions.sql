@@ -1,0 +1,47 @@
+-- Every staged decision of one run, in account order: the rows of the report's decisions.csv.
+-- Grain: one row per account (review date and run mode are fixed by the parameters).
+with
+
+decisions as (
+    select
+        -- identity
+        review_date,
+        run_mode,
+        account_id,
+        policy_version,
+        arm,
+        -- decision
+        action,
+        old_limit_fen,
+        new_limit_fen,
+        old_status,
+        new_status,
+        reason_1,
+        reason_2,
+        reason_3,
+        reason_4,
+        guardrail,
+        -- the values the reasons were read from
+        score,
+        score_drop,
+        days_past_due,
+        min_payment_only_months,
+        spend_ratio,
+        largest_txn_ratio,
+        days_since_last_txn,
+        security_events,
+        inquiries_30d,
+        on_time_full_payment_months,
+        verified_monthly_income_fen,
+        preferred_language
+    from staged_decisions
+    where review_date = :review_date
+      and run_mode = :run_mode
+),
+
+final as (
+    select * from decisions
+)
+
+select * from final
+order by account_id

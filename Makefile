@@ -43,8 +43,8 @@ run: venv
 	@review_date=$$($(BIN)/plr latest-date) && \
 	echo "Running the DAG post_loan_review through Airflow for $$review_date ..." && \
 	$(BIN)/airflow dags test post_loan_review "$$review_date" --conf "{\"review_date\": \"$$review_date\"}" \
-		> $(AIRFLOW_HOME)/dags-test.log 2>&1 || { tail -40 $(AIRFLOW_HOME)/dags-test.log; exit 1; } ; \
-	grep -q "state=success\|DagRunState.SUCCESS\|success" $(AIRFLOW_HOME)/dags-test.log >/dev/null; \
+		> $(AIRFLOW_HOME)/dags-test.log 2>&1 || { grep -a -E "Error|Exception" $(AIRFLOW_HOME)/dags-test.log | tail -5; \
+		echo "The DAG run failed; its log: $(AIRFLOW_HOME)/dags-test.log"; exit 1; } ; \
 	$(BIN)/plr summary --date "$$review_date"
 
 test: venv

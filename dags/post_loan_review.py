@@ -77,9 +77,16 @@ def post_loan_review():
 
     @task
     def validate_snapshots(run: dict, extracted: dict) -> dict:
-        from post_loan_review import stages
+        from airflow.sdk.exceptions import AirflowFailException
 
-        return stages.validate_snapshots(run, extracted["previous_snapshot_date"])
+        from post_loan_review import quality, stages
+
+        try:
+            return stages.validate_snapshots(run, extracted["previous_snapshot_date"])
+        except quality.QualityGateError as error:
+            if error.retryable:  # the feed may still arrive: let Airflow retry
+                raise
+            raise AirflowFailException(str(error)) from error  # bad data: retrying cannot help
 
     @task
     def reassess_accounts(run: dict, validated: dict) -> dict:

@@ -69,8 +69,9 @@ def _review(args) -> int:
     from post_loan_review import stages
 
     started = time.perf_counter()
-    stages.review(args.date, dry_run=args.dry_run, policy_version=args.policy)
-    print(f"review of {args.date} finished in {time.perf_counter() - started:.1f} s")
+    summary = stages.review(args.date, dry_run=args.dry_run, policy_version=args.policy)
+    stage_times = ", ".join(f"{stage} {secs:.1f}" for stage, secs in summary["stage_seconds"].items())
+    print(f"review of {args.date} finished in {time.perf_counter() - started:.1f} s ({stage_times})")
     return _print_summary(args.date, "dry_run" if args.dry_run else "live")
 
 

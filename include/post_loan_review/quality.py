@@ -23,8 +23,17 @@ MAX_BAD_ROW_SHARE = 0.01
 ROW_COUNT_TOLERANCE = 0.10  # today's rows within ±10 % of the previous snapshot's
 
 
+# failures a later try can cure: the feed has not (fully) arrived yet
+LATE_DATA_RULES = frozenset({"snapshot_present", "row_count_stable"})
+
+
 class QualityGateError(RuntimeError):
-    """A critical expectation failed: the run stops before any decision is made."""
+    """A critical expectation failed: the run stops before any decision is made.
+    ``retryable`` is true when only late-data rules failed, so a retry may find the data."""
+
+    def __init__(self, message: str, retryable: bool = False):
+        super().__init__(message)
+        self.retryable = retryable
 
 
 @dataclass(frozen=True)
@@ -200,8 +209,10 @@ def validate_snapshots(conn: Connection, run: ReviewRun, previous_snapshot_date:
         review_date=pd.Timestamp(run.review_date), run_mode=run.run_mode))
 
     failure = _describe_failures(results)
+    failed_rules = set(results.loc[~results["success"], "expectation"])
     return {
         "failure": f"validate_snapshots {run.review_date}: {failure}" if failure else None,
+        "retryable": bool(failed_rules) and failed_rules <= LATE_DATA_RULES,
         "expectations": len(results),
         "rows_quarantined": len(quarantined),
         "accounts_quarantined": int(quarantined["account_id"].nunique()),

@@ -8,7 +8,7 @@ was and re-running the date is safe."""
 from __future__ import annotations
 
 import contextlib
-import logging
+import time
 from datetime import date, datetime
 from typing import Any, Iterator
 
@@ -19,9 +19,6 @@ from post_loan_review.config import settings
 from post_loan_review.dates import resolve_review_date as _resolve_date
 from post_loan_review.policy import load_policy
 from post_loan_review.runs import ReviewRun
-
-log = logging.getLogger(__name__)
-
 
 @contextlib.contextmanager
 def _stage(run: ReviewRun, name: str) -> Iterator[Connection]:
@@ -68,7 +65,7 @@ def validate_snapshots(run_xcom: dict, previous_snapshot_date: str | None) -> di
                     rows_quarantined=result["rows_quarantined"], error_message=result["failure"])
     # the results are committed above so operators can read them; now stop before any decision
     if result["failure"]:
-        raise quality.QualityGateError(result["failure"])
+        raise quality.QualityGateError(result["failure"], retryable=result["retryable"])
     return result
 
 
@@ -114,11 +111,21 @@ def build_report(run_xcom: dict) -> dict[str, Any]:
 
 
 def review(review_date: str | date, dry_run: bool = False, policy_version: str | None = None) -> dict[str, Any]:
-    """The whole nightly review in-process, stage after stage, as the DAG runs it."""
-    run_xcom = resolve_review_date(review_date, dry_run, policy_version)
-    extracted = extract_snapshots(run_xcom)
-    validate_snapshots(run_xcom, extracted["previous_snapshot_date"])
-    reassess_accounts(run_xcom)
-    apply_limit_changes(run_xcom)
-    queue_notifications(run_xcom)
-    return build_report(run_xcom)
+    """The whole nightly review in-process, stage after stage, as the DAG runs it. The answer is
+    the report's summary plus ``stage_seconds``, the wall time of each stage."""
+    seconds: dict[str, float] = {}
+
+    def timed(stage, *args):
+        started = time.perf_counter()
+        result = stage(*args)
+        seconds[stage.__name__] = round(time.perf_counter() - started, 2)
+        return result
+
+    run_xcom = timed(resolve_review_date, review_date, dry_run, policy_version)
+    extracted = timed(extract_snapshots, run_xcom)
+    timed(validate_snapshots, run_xcom, extracted["previous_snapshot_date"])
+    timed(reassess_accounts, run_xcom)
+    timed(apply_limit_changes, run_xcom)
+    timed(queue_notifications, run_xcom)
+    summary = timed(build_report, run_xcom)
+    return {**summary, "stage_seconds": seconds}

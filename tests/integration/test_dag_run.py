@@ -16,10 +16,13 @@ from conftest import FIRST_DATE, PROJECT_ROOT, SECOND_DATE, load_portfolio
 AIRFLOW = str(Path(sys.executable).with_name("airflow"))
 
 
-def airflow(env, *args):
+def airflow(env, *args, expect_success=True):
     result = subprocess.run([AIRFLOW, *args], env=env, capture_output=True, text=True, timeout=600)
     output = result.stdout + result.stderr
-    assert result.returncode == 0, f"airflow {' '.join(args)} failed:\n{output[-4000:]}"
+    if expect_success:
+        assert result.returncode == 0, f"airflow {' '.join(args)} failed:\n{output[-4000:]}"
+    else:
+        assert result.returncode != 0, f"airflow {' '.join(args)} should have failed:\n{output[-4000:]}"
     return output
 
 
@@ -66,3 +69,13 @@ def test_the_dag_reviews_two_nights_and_a_rerun_changes_nothing(airflow_env, war
     run_dag(airflow_env, FIRST_DATE.isoformat())
     for name, frame in snapshot.items():
         assert table(warehouse, name).equals(frame), f"re-running {FIRST_DATE} changed {name}"
+
+
+def test_bad_data_fails_the_dag_run_at_once_and_changes_nothing(airflow_env, warehouse):
+    load_portfolio(warehouse, accounts=2000, bad_row_rate=0.05)
+    before = table(warehouse, "accounts")
+    output = airflow(airflow_env, "dags", "test", "post_loan_review", SECOND_DATE.isoformat(), expect_success=False)
+    assert "AirflowFailException" in output and "score_in_range" in output  # no retry for bad data
+    assert scalar(warehouse, "select count(*) from staged_decisions") == 0
+    assert scalar(warehouse, "select count(*) from limit_decisions") == 0
+    assert table(warehouse, "accounts").equals(before)

@@ -62,6 +62,7 @@ def test_a_broken_feed_stops_the_run_before_any_decision(warehouse):
         stages.review(SECOND_DATE)
     message = str(failure.value)
     assert "credit_score_snapshots.score" in message and "score_in_range" in message
+    assert failure.value.retryable is False  # re-running cannot mend bad rows
     assert scalar(warehouse, "select count(*) from limit_decisions") == 0
     assert scalar(warehouse, "select count(*) from staged_decisions") == 0
     pd.testing.assert_frame_equal(table(warehouse, "accounts"), before)
@@ -115,3 +116,4 @@ def test_a_date_without_snapshots_stops_with_a_plain_message(warehouse):
         stages.review("2026-11-28")
     assert "credit_score_snapshots broke critical rule snapshot_present: observed 0" in str(failure.value)
     assert ".nan" not in str(failure.value)
+    assert failure.value.retryable is True  # the feed may still arrive

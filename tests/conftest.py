@@ -20,17 +20,22 @@ def pytest_configure(config):
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 
-@pytest.fixture
-def warehouse(tmp_path, monkeypatch):
-    """An empty SQLite warehouse with every table, set as PLR_DATABASE_URL; yields the engine."""
+def _use_warehouse(url: str, tmp_path, monkeypatch):
+    """Point PLR_DATABASE_URL and PLR_REPORT_DIR at a test's own warehouse; create its tables."""
     from post_loan_review import db
 
-    url = f"sqlite:///{tmp_path / 'warehouse.db'}"
     monkeypatch.setenv("PLR_DATABASE_URL", url)
     monkeypatch.setenv("PLR_REPORT_DIR", str(tmp_path / "reports"))
     engine = db.engine(url)
     with engine.begin() as conn:
         db.init_db(conn)
+    return engine
+
+
+@pytest.fixture
+def warehouse(tmp_path, monkeypatch):
+    """An empty SQLite warehouse with every table, set as PLR_DATABASE_URL; yields the engine."""
+    engine = _use_warehouse(f"sqlite:///{tmp_path / 'warehouse.db'}", tmp_path, monkeypatch)
     yield engine
     engine.dispose()
 
@@ -65,12 +70,7 @@ def postgres_warehouse(tmp_path, monkeypatch):
     admin = create_engine(POSTGRES_ADMIN_URL, isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
         conn.execute(text(f'create database "{name}"'))
-    url = POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    monkeypatch.setenv("PLR_DATABASE_URL", url)
-    monkeypatch.setenv("PLR_REPORT_DIR", str(tmp_path / "reports"))
-    engine = db.engine(url)
-    with engine.begin() as conn:
-        db.init_db(conn)
+    engine = _use_warehouse(POSTGRES_ADMIN_URL.rsplit("/", 1)[0] + f"/{name}", tmp_path, monkeypatch)
     yield engine
     engine.dispose()
     db._engine_for.cache_clear()

@@ -118,6 +118,13 @@ def _make_accounts(rng: np.random.Generator, n: int, cohort: np.ndarray, first_d
     return frame
 
 
+def _same_on_every_date(accounts: pd.DataFrame, dates: list[date], columns: dict[str, np.ndarray]) -> pd.DataFrame:
+    """One snapshot row per account per date, with the same values on every date."""
+    return pd.concat([pd.DataFrame({"account_id": accounts["account_id"].to_numpy(),
+                                    "snapshot_date": pd.Timestamp(snapshot_date), **columns})
+                      for snapshot_date in dates], ignore_index=True)
+
+
 def _score_snapshots(rng, accounts, cohort, dates) -> pd.DataFrame:
     n = len(accounts)
     base = np.clip(rng.normal(680, 80, n), 350, 950)
@@ -157,23 +164,18 @@ def _repayment_snapshots(rng, accounts, cohort, dates) -> pd.DataFrame:
     minimum_due = _round_to(balance * 0.10, 1)
     amount_paid = np.where(dpd > 0, 0, np.where(min_months > 0, minimum_due, balance))
     utilisation = np.round(balance / accounts["current_limit_fen"].to_numpy(), 4)
-    frames = []
-    for snapshot_date in dates:
-        frames.append(pd.DataFrame({
-            "account_id": accounts["account_id"].to_numpy(),
-            "snapshot_date": pd.Timestamp(snapshot_date),
-            "statement_balance_fen": balance,
-            "minimum_due_fen": minimum_due,
-            "amount_paid_fen": amount_paid,
-            "days_past_due": dpd,
-            "overdue_count_3m": overdue_3m,
-            "overdue_count_6m": overdue_6m,
-            "overdue_count_12m": overdue_12m,
-            "min_payment_only_months": min_months,
-            "on_time_full_payment_months": streak,
-            "utilisation_ratio": utilisation,
-        }))
-    return pd.concat(frames, ignore_index=True)
+    return _same_on_every_date(accounts, dates, {
+        "statement_balance_fen": balance,
+        "minimum_due_fen": minimum_due,
+        "amount_paid_fen": amount_paid,
+        "days_past_due": dpd,
+        "overdue_count_3m": overdue_3m,
+        "overdue_count_6m": overdue_6m,
+        "overdue_count_12m": overdue_12m,
+        "min_payment_only_months": min_months,
+        "on_time_full_payment_months": streak,
+        "utilisation_ratio": utilisation,
+    })
 
 
 def _spending_snapshots(rng, accounts, cohort, dates) -> pd.DataFrame:
@@ -197,19 +199,14 @@ def _spending_snapshots(rng, accounts, cohort, dates) -> pd.DataFrame:
     amount = np.where(stop, 0, amount)
     largest = np.where(stop, 0, largest)
     days_since = np.where(stop, rng.integers(30, 61, n), days_since)
-    frames = []
-    for snapshot_date in dates:
-        frames.append(pd.DataFrame({
-            "account_id": accounts["account_id"].to_numpy(),
-            "snapshot_date": pd.Timestamp(snapshot_date),
-            "txn_count_30d": count,
-            "txn_amount_30d_fen": amount,
-            "baseline_txn_count_30d": baseline_count,
-            "baseline_txn_amount_30d_fen": baseline_amount,
-            "largest_txn_30d_fen": largest,
-            "days_since_last_txn": days_since,
-        }))
-    return pd.concat(frames, ignore_index=True)
+    return _same_on_every_date(accounts, dates, {
+        "txn_count_30d": count,
+        "txn_amount_30d_fen": amount,
+        "baseline_txn_count_30d": baseline_count,
+        "baseline_txn_amount_30d_fen": baseline_amount,
+        "largest_txn_30d_fen": largest,
+        "days_since_last_txn": days_since,
+    })
 
 
 def _inquiry_snapshots(rng, accounts, cohort, dates) -> pd.DataFrame:
@@ -224,17 +221,12 @@ def _inquiry_snapshots(rng, accounts, cohort, dates) -> pd.DataFrame:
     debt_now = np.where(reduced, _round_to(debt_before * rng.uniform(0.2, 0.6, n), 100),
                         _round_to(debt_before * rng.uniform(0.9, 1.2, n), 100))
     debt_before = np.where(reduced, np.maximum(debt_before, 2_000_000), debt_before)
-    frames = []
-    for snapshot_date in dates:
-        frames.append(pd.DataFrame({
-            "account_id": accounts["account_id"].to_numpy(),
-            "snapshot_date": pd.Timestamp(snapshot_date),
-            "inquiries_30d": inquiries_30d,
-            "inquiries_90d": inquiries_90d,
-            "external_debt_fen": debt_now,
-            "external_debt_90d_ago_fen": debt_before,
-        }))
-    return pd.concat(frames, ignore_index=True)
+    return _same_on_every_date(accounts, dates, {
+        "inquiries_30d": inquiries_30d,
+        "inquiries_90d": inquiries_90d,
+        "external_debt_fen": debt_now,
+        "external_debt_90d_ago_fen": debt_before,
+    })
 
 
 def _security_events(rng, accounts, cohort, dates) -> pd.DataFrame:

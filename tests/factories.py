@@ -7,7 +7,7 @@ import pandas as pd
 
 HEALTHY = {
     "account_id": 1, "segment": "mass_market", "preferred_language": "zh-CN", "status": "active",
-    "has_open_appeal": False,
+    "has_open_appeal": False, "refused_automated_decisions": False,
     "approved_limit_fen": 1_000_000, "old_limit_fen": 1_000_000, "customer_cap_fen": pd.NA,
     "outstanding_balance_fen": 100_000,
     "last_decrease_date": pd.NaT, "last_increase_date": pd.NaT,

@@ -7,12 +7,37 @@ from datetime import date
 import numpy as np
 import pandas as pd
 
-# Features a policy condition may name, beyond the columns of review_inputs.
-DERIVED_FEATURES = (
-    "score_drop", "txn_count_ratio", "spend_ratio", "largest_txn_ratio", "debt_reduction_share",
-    "security_events", "ceiling_fen", "days_since_last_decrease", "days_since_last_increase",
-    "has_missing_snapshot",
-)
+INF = float("inf")
+# Every feature a policy condition may name, with the range its values can take: a threshold
+# outside it is refused when the policy is loaded. Money in fen, ratios as plain numbers.
+FEATURE_RANGES: dict[str, tuple[float, float]] = {
+    # credit score
+    "score": (350, 950), "previous_score": (350, 950), "baseline_score_90d": (350, 950),
+    "score_drop": (-600, 600),
+    # repayment
+    "days_past_due": (0, 3650), "overdue_count_3m": (0, 3), "overdue_count_6m": (0, 6),
+    "overdue_count_12m": (0, 12), "min_payment_only_months": (0, 600),
+    "on_time_full_payment_months": (0, 600), "utilisation_ratio": (0, 5),
+    "statement_balance_fen": (0, INF), "minimum_due_fen": (0, INF), "amount_paid_fen": (0, INF),
+    # spending
+    "txn_count_30d": (0, INF), "txn_amount_30d_fen": (0, INF), "baseline_txn_count_30d": (0, INF),
+    "baseline_txn_amount_30d_fen": (0, INF), "largest_txn_30d_fen": (0, INF),
+    "days_since_last_txn": (0, 36500), "txn_count_ratio": (0, INF), "spend_ratio": (0, INF),
+    "largest_txn_ratio": (0, INF),
+    # security
+    "takeover_suspected_events": (0, INF), "device_change_events": (0, INF),
+    "sim_change_events": (0, INF), "password_reset_events": (0, INF), "security_events": (0, INF),
+    # borrowing elsewhere
+    "inquiries_30d": (0, INF), "inquiries_90d": (0, INF), "external_debt_fen": (0, INF),
+    "external_debt_90d_ago_fen": (0, INF), "debt_reduction_share": (-INF, 1),
+    # restoration evidence and the account
+    "verified_monthly_income_fen": (0, INF), "approved_limit_fen": (0, INF), "old_limit_fen": (0, INF),
+    "outstanding_balance_fen": (0, INF), "days_since_last_decrease": (0, INF),
+    "days_since_last_increase": (0, INF),
+}
+# never an input to a decision (fairness checks only); naming one in a rule is refused
+PROTECTED_ATTRIBUTES = frozenset({"age", "sex", "gender", "marital_status", "marriage", "education",
+                                  "ethnicity", "religion", "nationality", "birth_date"})
 
 
 def _ratio(numerator: pd.Series, denominator: pd.Series) -> pd.Series:

@@ -1,13 +1,20 @@
-"""Guardrails between the policy's proposal and a decision: data holds, frozen accounts, open
-appeals, cool-offs, the floor, the approved limit and the customer's own cap, and the balance
-buffer. Each guardrail that changes a proposal names itself in ``guardrail``."""
+"""Guardrails between the policy's proposal and a decision: hard limits whatever the rules say.
+
+In order: no action on untrusted data; a frozen account waits for a person; a customer who refused
+automated-only decisions goes to manual review; an open appeal pauses decreases; cool-offs; a
+restoration needs evidence of ability to pay; a cut keeps the balance plus a buffer (security
+excepted); the floor and the ceiling (approved limit, customer's own cap) always hold. Every
+guardrail that changes or blocks a proposal leaves an event: its name and the values it acted on.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from post_loan_review.policy import Policy
+from post_loan_review.policy import Evaluation, Policy
 
 FEN_PER_YUAN = 100
 # every guardrail that can shape a decision, as it is shown to operators
@@ -15,14 +22,35 @@ GUARDRAILS = {
     "DATA_QUALITY_HOLD": "a snapshot row was quarantined: no action",
     "MISSING_SNAPSHOT": "a snapshot was missing: no action",
     "ACCOUNT_FROZEN": "the account is frozen and waits for a person",
+    "MANUAL_REVIEW_REQUIRED": "the customer refused automated-only decisions: a person decides",
     "APPEAL_OPEN": "an open appeal pauses automated decreases",
     "COOL_OFF_DECREASE": "decreased recently: no second cut yet",
     "COOL_OFF_INCREASE": "changed recently: no restoration yet",
+    "NO_ABILITY_TO_PAY_EVIDENCE": "no verified income nor a record of full repayment: no restoration",
     "BALANCE_BUFFER": "cut stopped at the balance plus buffer",
     "FLOOR": "cut stopped at the floor",
     "AT_CEILING": "already at the approved limit or own cap",
     "AT_FLOOR": "already at the floor",
 }
+
+
+@dataclass(frozen=True)
+class GuardrailEvent:
+    """One guardrail acting on some accounts, with a detail text for each of them."""
+
+    name: str
+    mask: np.ndarray
+    detail: np.ndarray  # text per account where mask is true, in account order
+
+
+def _text(values: np.ndarray) -> pd.Series:
+    return pd.Series(np.asarray(values, dtype="int64")).astype(str)
+
+
+def _yuan(fen: np.ndarray) -> pd.Series:
+    """Integer fen as '¥123.45' text, column-wise."""
+    fen = np.asarray(fen, dtype="int64")
+    return "¥" + _text(fen // FEN_PER_YUAN) + "." + _text(fen % FEN_PER_YUAN).str.zfill(2)
 
 
 def _round_down_to_yuan(fen: np.ndarray) -> np.ndarray:
@@ -33,12 +61,13 @@ def _round_up_to_yuan(fen: np.ndarray) -> np.ndarray:
     return -((-fen) // FEN_PER_YUAN) * FEN_PER_YUAN
 
 
-def apply_guardrails(proposal: pd.DataFrame, features: pd.DataFrame, policy: Policy,
-                     quarantined: np.ndarray) -> pd.DataFrame:
-    """Decisions from proposals, aligned row by row with ``features``: action, new limit and
-    status, and the guardrail that shaped each one (missing when none did)."""
+def apply_guardrails(evaluation: Evaluation, features: pd.DataFrame, policy: Policy,
+                     quarantined: np.ndarray) -> tuple[pd.DataFrame, list[GuardrailEvent]]:
+    """Decisions from proposals, aligned row by row with ``features`` (action, new limit and
+    status, the first guardrail that acted), and the events of every guardrail that acted."""
+    proposal = evaluation.proposal
     action = proposal["action"].to_numpy(dtype=object).copy()
-    guardrail = np.full(len(action), None, dtype=object)
+    events: list[GuardrailEvent] = []
     old_limit = features["old_limit_fen"].to_numpy(dtype="int64")
     ceiling = features["ceiling_fen"].to_numpy(dtype="int64")
     balance = features["outstanding_balance_fen"].to_numpy(dtype="int64")
@@ -46,30 +75,55 @@ def apply_guardrails(proposal: pd.DataFrame, features: pd.DataFrame, policy: Pol
     is_security = proposal["is_security"].to_numpy(dtype=bool)
     floor = policy.floor_fen
 
-    def hold(mask: np.ndarray, name: str) -> None:
-        mask = mask & (action != "HOLD")
-        action[mask] = "HOLD"
-        guardrail[mask] = name
+    def event(name: str, mask: np.ndarray, detail) -> None:
+        """``detail``: one text for all, or a function of the mask giving a text per account."""
+        if mask.any():
+            text = np.full(int(mask.sum()), detail, dtype=object) if isinstance(detail, str) else detail(mask)
+            events.append(GuardrailEvent(name, mask, np.asarray(text, dtype=object)))
 
-    lowering = np.isin(action, ["DECREASE", "DECREASE_TO_FLOOR", "FREEZE"])
+    def hold(mask: np.ndarray, name: str, detail, to: str = "HOLD") -> None:
+        mask = mask & (action != "HOLD") & (action != "MANUAL_REVIEW")
+        action[mask] = to
+        event(name, mask, detail)
+
+    def days(column: str) -> np.ndarray:
+        return features[column].to_numpy(dtype="float64", na_value=np.nan)
+
     # 1. no decision on data we could not trust
     is_quarantined = features["account_id"].isin(quarantined).to_numpy()
-    missing = features["has_missing_snapshot"].to_numpy(dtype=bool)
+    missing = features["has_missing_snapshot"].to_numpy(dtype=bool) & ~is_quarantined
     action[is_quarantined | missing] = "HOLD"
-    guardrail[missing] = "MISSING_SNAPSHOT"
-    guardrail[is_quarantined] = "DATA_QUALITY_HOLD"
+    event("DATA_QUALITY_HOLD", is_quarantined, "a snapshot row of this account broke a data-quality rule")
+    event("MISSING_SNAPSHOT", missing, "no credit-score or repayment snapshot for the review date")
     # 2. a frozen account waits for a person; freezing it again changes nothing
-    hold(status == "frozen", "ACCOUNT_FROZEN")
-    # 3. an open appeal pauses automated decreases; security still protects the customer
-    hold(features["has_open_appeal"].to_numpy(dtype=bool) & lowering & ~is_security, "APPEAL_OPEN")
-    # 4. cool-offs: no yo-yo
-    since_decrease = features["days_since_last_decrease"].to_numpy(dtype="float64", na_value=np.nan)
-    hold((action == "DECREASE") & (since_decrease < policy.cool_off_decrease_days), "COOL_OFF_DECREASE")
-    since_increase = features["days_since_last_increase"].to_numpy(dtype="float64", na_value=np.nan)
-    hold((action == "RESTORE") & ((since_decrease < policy.cool_off_increase_days)
-                                  | (since_increase < policy.cool_off_restore_step_days)), "COOL_OFF_INCREASE")
+    hold(status == "frozen", "ACCOUNT_FROZEN", "the account is frozen; a person decides what happens next")
+    # 3. PIPL Art. 24: a customer may refuse decisions made solely by automated means
+    refused = features["refused_automated_decisions"].to_numpy(dtype=bool)
+    hold(refused, "MANUAL_REVIEW_REQUIRED", "the customer refused automated-only decisions", to="MANUAL_REVIEW")
+    # 4. an open appeal pauses automated decreases; security still protects the customer
+    lowering = np.isin(action, ["DECREASE", "DECREASE_TO_FLOOR", "FREEZE"])
+    hold(features["has_open_appeal"].to_numpy(dtype=bool) & lowering & ~is_security, "APPEAL_OPEN",
+         "an appeal is open: automated decreases wait for its outcome")
+    # 5. cool-offs: no yo-yo
+    since_decrease, since_increase = days("days_since_last_decrease"), days("days_since_last_increase")
 
-    # target limits
+    def ago(what: str, values: np.ndarray, rule: str):
+        return lambda mask: f"last {what} " + _text(values[mask]) + f" days ago ({rule})"
+
+    hold((action == "DECREASE") & (since_decrease < policy.cool_off_decrease_days), "COOL_OFF_DECREASE",
+         ago("decrease", since_decrease, f"cool-off {policy.cool_off_decrease_days} days"))
+    hold((action == "RESTORE") & (since_decrease < policy.cool_off_increase_days), "COOL_OFF_INCREASE",
+         ago("decrease", since_decrease, f"cool-off {policy.cool_off_increase_days} days"))
+    hold((action == "RESTORE") & (since_increase < policy.cool_off_restore_step_days), "COOL_OFF_INCREASE",
+         ago("increase", since_increase, f"one step per {policy.cool_off_restore_step_days} days"))
+    # 6. ability to pay: verified income or a sustained record of full repayment
+    on_time = features["on_time_full_payment_months"].to_numpy(dtype="float64", na_value=0)
+    income = features["verified_monthly_income_fen"].to_numpy(dtype="float64", na_value=0)
+    evidence = (on_time >= policy.evidence_min_on_time_months) | (policy.evidence_income_verified & (income > 0))
+    hold((action == "RESTORE") & ~evidence, "NO_ABILITY_TO_PAY_EVIDENCE",
+         f"no verified income and fewer than {policy.evidence_min_on_time_months} on-time full repayments")
+
+    # target limits, in integer fen rounded to the yuan
     decrease_pct = proposal["decrease_pct"].to_numpy(dtype="int64")
     cut = _round_down_to_yuan(old_limit * (100 - decrease_pct) // 100)
     restore_step = _round_down_to_yuan(features["approved_limit_fen"].to_numpy(dtype="int64")
@@ -79,37 +133,41 @@ def apply_guardrails(proposal: pd.DataFrame, features: pd.DataFrame, policy: Pol
     new_limit = np.where(action == "DECREASE_TO_FLOOR", floor, new_limit)
     new_limit = np.where(action == "RESTORE", np.minimum(old_limit + restore_step, ceiling), new_limit)
 
-    # 5. a cut must not push the customer over the limit (balance + buffer), except for security
+    # 7. a cut must not push the customer over the limit (balance + buffer), except for security
     buffered = _round_up_to_yuan(balance * (100 + policy.balance_buffer_pct) // 100)
     protects = np.isin(action, ["DECREASE", "DECREASE_TO_FLOOR"]) & ~is_security & (new_limit < buffered)
     new_limit = np.where(protects, np.minimum(buffered, old_limit), new_limit)
-    guardrail[protects] = "BALANCE_BUFFER"
-    # 6. the floor and the ceiling (approved limit, customer's own cap) always hold
+    event("BALANCE_BUFFER", protects, lambda mask: "balance " + _yuan(balance[mask])
+          + f" + {policy.balance_buffer_pct} % = " + _yuan(buffered[mask]))
+    # 8. the floor and the ceiling always hold
     below_floor = np.isin(action, ["DECREASE", "DECREASE_TO_FLOOR"]) & (new_limit < floor)
     new_limit = np.where(below_floor, np.minimum(floor, old_limit), new_limit)
-    guardrail[below_floor & (guardrail == None)] = "FLOOR"  # noqa: E711 (element-wise)
-    above_ceiling = np.isin(action, ["RESTORE"]) & (new_limit > ceiling)
-    new_limit = np.where(above_ceiling, ceiling, new_limit)
+    new_limit = np.where((action == "RESTORE") & (new_limit > ceiling), ceiling, new_limit)
 
     # a decrease or restoration that moves nothing is a hold
     unchanged = np.isin(action, ["DECREASE", "DECREASE_TO_FLOOR", "RESTORE"]) & (new_limit == old_limit)
-    guardrail[unchanged & (action != "RESTORE") & (new_limit <= floor)] = "AT_FLOOR"
-    guardrail[unchanged & (action == "RESTORE")] = "AT_CEILING"
+    at_floor = unchanged & (action != "RESTORE") & (new_limit <= floor)
+    event("FLOOR", below_floor & ~at_floor, f"cut stopped at the floor {_yuan(np.array([floor])).iloc[0]}")
+    event("AT_FLOOR", at_floor, f"the limit is already at the floor {_yuan(np.array([floor])).iloc[0]}")
+    event("AT_CEILING", unchanged & (action == "RESTORE"), "the limit is already at its ceiling")
     action[unchanged] = "HOLD"
     # a floor cut the buffer stopped short of the floor is an ordinary decrease
     action[(action == "DECREASE_TO_FLOOR") & (new_limit > floor)] = "DECREASE"
 
     _check_bounds(features["account_id"].to_numpy(), old_limit, new_limit, ceiling, floor)
-    new_status = np.where(action == "FREEZE", "frozen", status)
-    return pd.DataFrame({
+    first_guardrail = np.full(len(action), None, dtype=object)
+    for guardrail in reversed(events):  # the earliest guardrail names the decision
+        first_guardrail[guardrail.mask] = guardrail.name
+    decisions = pd.DataFrame({
         "account_id": features["account_id"].to_numpy(),
         "action": action,
         "old_limit_fen": old_limit,
         "new_limit_fen": new_limit.astype("int64"),
         "old_status": status,
-        "new_status": new_status,
-        "guardrail": pd.array(guardrail, dtype="string"),
+        "new_status": np.where(action == "FREEZE", "frozen", status),
+        "guardrail": pd.array(first_guardrail, dtype="string"),
     })
+    return decisions, events
 
 
 def _check_bounds(account_id, old_limit, new_limit, ceiling, floor) -> None:

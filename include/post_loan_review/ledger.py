@@ -14,7 +14,9 @@ def apply_limit_changes(conn: Connection, run: ReviewRun) -> dict[str, int]:
     if not run.is_live:
         raise ValueError("a dry run applies nothing; apply_limit_changes needs a live run")
     params = {"review_date": run.review_date}
+    traces = db.execute(conn, "apply/insert_decision_traces", params)  # before the decisions it keys on
     decisions = db.execute(conn, "apply/insert_limit_decisions", params)
     changes = db.execute(conn, "apply/insert_limit_ledger", params)
     limits = db.execute(conn, "apply/update_current_limits", params)
-    return {"decisions_recorded": decisions, "changes_applied": changes, "limits_updated": limits}
+    return {"decisions_recorded": decisions, "traces_recorded": traces, "changes_applied": changes,
+            "limits_updated": limits}

@@ -50,9 +50,10 @@ FEN_PER_YUAN = 100
 REPORT_FILE, DECISIONS_FILE, SUMMARY_FILE = "report.html", "decisions.csv", "summary.json"
 
 ACTION_LABELS = {"DECREASE": "降额 decrease", "DECREASE_TO_FLOOR": "降至底线 to floor",
-                 "FREEZE": "冻结 freeze", "RESTORE": "恢复 restore", "HOLD": "维持 hold"}
+                 "FREEZE": "冻结 freeze", "RESTORE": "恢复 restore", "MANUAL_REVIEW": "人工复核 manual review",
+                 "HOLD": "维持 hold"}
 ACTION_COLOURS = {"DECREASE": "#e07b39", "DECREASE_TO_FLOOR": "#c8414b", "FREEZE": "#5b4b8a",
-                  "RESTORE": "#2f9e62", "HOLD": "#a3acb9"}
+                  "RESTORE": "#2f9e62", "MANUAL_REVIEW": "#3a8fb7", "HOLD": "#a3acb9"}
 # account ids are long digit runs; masked wherever free text reaches the report
 _ACCOUNT_ID_LIKE = re.compile(r"\d{9,}")
 

@@ -10,7 +10,7 @@ from sqlalchemy import Connection
 
 from post_loan_review import db
 
-RUN_MODES = ("live", "dry_run")
+RUN_MODES = ("live", "dry_run", "simulation")  # simulation: staging only, never applied
 
 
 @dataclass(frozen=True)

@@ -112,6 +112,7 @@ def _make_accounts(rng: np.random.Generator, n: int, cohort: np.ndarray, first_d
         "outstanding_balance_fen": balance_fen,
         "status": status,
         "has_open_appeal": rng.random(n) < 0.005,
+        "refused_automated_decisions": rng.random(n) < 0.003,
     })
     frame.loc[frame["customer_cap_fen"] < 0, "customer_cap_fen"] = pd.NA
     frame["limit_set_by_review_date"] = pd.NaT

@@ -1,6 +1,6 @@
 -- Record the live decisions of one review date. A decision is written once: a re-run of the
--- date finds it already there and inserts nothing. is_applied is false when a newer review
--- already set the account's limit (a backfill records its decision but changes nothing).
+-- date finds it already there and inserts nothing. is_applied: the arm that decides the account,
+-- unless a newer review already set its limit (a backfill records its decision, changes nothing).
 insert into limit_decisions (
     account_id, review_date, arm, policy_version, action,
     old_limit_fen, new_limit_fen, old_status, new_status,
@@ -17,7 +17,8 @@ select
     staged.spend_ratio, staged.largest_txn_ratio, staged.days_since_last_txn,
     staged.security_events, staged.inquiries_30d, staged.on_time_full_payment_months,
     staged.verified_monthly_income_fen,
-    (accounts.limit_set_by_review_date is null or accounts.limit_set_by_review_date <= staged.review_date) as is_applied
+    staged.applies
+    and (accounts.limit_set_by_review_date is null or accounts.limit_set_by_review_date <= staged.review_date) as is_applied
 from staged_decisions as staged
 join accounts on accounts.account_id = staged.account_id
 where staged.review_date = :review_date

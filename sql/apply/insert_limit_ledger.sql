@@ -10,7 +10,6 @@ select
     decisions.reason_1
 from limit_decisions as decisions
 where decisions.review_date = :review_date
-  and decisions.arm = 'champion'
   and decisions.is_applied
   and (decisions.new_limit_fen <> decisions.old_limit_fen or decisions.new_status <> decisions.old_status)
   and not exists (

@@ -2,7 +2,9 @@
 -- Used by `plr generate` only; never by the nightly review.
 delete from notifications;
 delete from limit_ledger;
+delete from decision_traces;
 delete from limit_decisions;
+delete from staged_traces;
 delete from staged_decisions;
 delete from review_inputs;
 delete from quarantined_rows;

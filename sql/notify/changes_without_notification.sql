@@ -24,7 +24,7 @@ final as (
     join limit_decisions as decisions
       on decisions.account_id = changes.account_id
      and decisions.review_date = changes.review_date
-     and decisions.arm = 'champion'
+     and decisions.is_applied
     join accounts on accounts.account_id = changes.account_id
     where not exists (
         select 1 from notifications

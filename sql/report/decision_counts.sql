@@ -14,6 +14,7 @@ decisions as (
     from staged_decisions
     where review_date = :review_date
       and run_mode = :run_mode
+      and applies  -- the arm that decides each account
 ),
 
 measured as (

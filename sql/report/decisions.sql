@@ -1,5 +1,5 @@
 -- Every staged decision of one run, in account order: the rows of the report's decisions.csv.
--- Grain: one row per account (review date and run mode are fixed by the parameters).
+-- Grain: one row per account per arm (review date and run mode are fixed by the parameters).
 with
 
 decisions as (
@@ -10,6 +10,7 @@ decisions as (
         account_id,
         policy_version,
         arm,
+        case when applies then 1 else 0 end as applies,  -- 1/0 on every database
         -- decision
         action,
         old_limit_fen,

@@ -17,6 +17,7 @@ decisions as (
     from staged_decisions
     where review_date = :review_date
       and run_mode = :run_mode
+      and applies  -- the arm that decides each account
       and (new_limit_fen <> old_limit_fen or new_status <> old_status)
 ),
 

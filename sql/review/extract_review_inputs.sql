@@ -4,6 +4,7 @@
 -- it holds the values that were in force before it, so re-runs and backfills see the same inputs.
 insert into review_inputs (
     review_date, run_mode, account_id, segment, preferred_language, status, has_open_appeal,
+    refused_automated_decisions,
     approved_limit_fen, old_limit_fen, customer_cap_fen, outstanding_balance_fen,
     last_decrease_date, last_increase_date,
     score, previous_score, baseline_score_90d,
@@ -94,6 +95,7 @@ final as (
         a.preferred_language,
         a.status_as_of as status,
         a.has_open_appeal,
+        a.refused_automated_decisions,
         -- limits
         a.approved_limit_fen,
         a.old_limit_fen,

@@ -16,5 +16,6 @@ create table if not exists accounts (
     -- state
     status                    text    not null,  -- active | frozen | closed
     has_open_appeal           boolean not null default false,
+    refused_automated_decisions boolean not null default false,  -- PIPL Art. 24: a person decides
     limit_set_by_review_date  date
 );

@@ -11,6 +11,7 @@ create table if not exists review_inputs (
     preferred_language          text    not null,
     status                      text    not null,
     has_open_appeal             boolean not null,
+    refused_automated_decisions boolean not null,
     -- limits as of the review date, in fen
     approved_limit_fen          bigint  not null,
     old_limit_fen               bigint  not null,

@@ -1,12 +1,14 @@
 -- staged_decisions: the decisions of one run before they are applied, written by
 -- reassess_accounts. A dry run stops here; a live run copies them into limit_decisions.
--- Grain: one row per account per review date per run mode.
+-- Grain: one row per account per review date per run mode per policy arm; exactly one arm of an
+-- account applies (champion, or challenger for its share in a live experiment).
 create table if not exists staged_decisions (
     review_date       date    not null,
     run_mode          text    not null,
     account_id        bigint  not null,
     policy_version    text    not null,
-    arm               text    not null,
+    arm               text    not null,  -- champion | challenger
+    applies           boolean not null,
     action            text    not null,
     old_limit_fen     bigint  not null,
     new_limit_fen     bigint  not null,
@@ -30,5 +32,5 @@ create table if not exists staged_decisions (
     on_time_full_payment_months integer,
     verified_monthly_income_fen bigint,
     preferred_language text   not null,
-    primary key (review_date, run_mode, account_id)
+    primary key (review_date, run_mode, account_id, arm)
 );

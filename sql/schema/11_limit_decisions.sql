@@ -1,7 +1,8 @@
 -- limit_decisions: the live decision for each account on each review date, with its reasons and
 -- the values they were read from. Written once by apply_limit_changes; a re-run inserts nothing.
 -- Grain: one row per account per review date per policy arm.
--- is_applied is false when a newer review had already set the account's limit (a backfill).
+-- is_applied is true for the one arm that decides the account, unless a newer review had already
+-- set the account's limit (a backfill): then no arm is applied.
 create table if not exists limit_decisions (
     account_id        bigint  not null,
     review_date       date    not null,

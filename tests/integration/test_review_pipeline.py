@@ -25,7 +25,7 @@ def test_two_nights_then_a_rerun_that_changes_nothing(engine):
     second = stages.review(SECOND_DATE)
     check_night(engine, SECOND_DATE)
     actions = set(table(engine, "limit_decisions")["action"])
-    assert actions == {"DECREASE", "DECREASE_TO_FLOOR", "FREEZE", "RESTORE", "HOLD"}
+    assert actions == {"DECREASE", "DECREASE_TO_FLOOR", "FREEZE", "RESTORE", "MANUAL_REVIEW", "HOLD"}
 
     # current limits are the last ledger value, untouched elsewhere
     after = table(engine, "accounts").set_index("account_id")

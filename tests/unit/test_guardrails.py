@@ -17,7 +17,7 @@ POLICY = load_policy("v1")
 
 
 def one(quarantined=(), **changes):
-    return decide(inputs(changes), RUN, POLICY, np.array(list(quarantined))).iloc[0]
+    return decide(inputs(changes), RUN, POLICY, np.array(list(quarantined))).decisions.iloc[0]
 
 
 def test_a_cut_never_goes_below_balance_plus_buffer():

@@ -46,7 +46,7 @@ def decisions_frame(run: ReviewRun, rows) -> pd.DataFrame:
         reasons = list(reasons) + [None] * (4 - len(reasons))
         records.append({
             "review_date": pd.Timestamp(run.review_date), "run_mode": run.run_mode, "account_id": account_id,
-            "policy_version": run.policy_version, "arm": "champion", "action": action,
+            "policy_version": run.policy_version, "arm": "champion", "applies": True, "action": action,
             "old_limit_fen": old, "new_limit_fen": new, "old_status": old_status, "new_status": new_status,
             "reason_1": reasons[0], "reason_2": reasons[1], "reason_3": reasons[2], "reason_4": reasons[3],
             "guardrail": guardrail, "score": 600, "score_drop": 10, "days_past_due": 0,
@@ -116,7 +116,8 @@ def test_summary_counts_and_exposure_match_the_hand_computed_run(engine, tmp_pat
     assert summary["run_mode"] == "live"
     assert summary["policy_version"] == "v1"
     assert summary["accounts_reviewed"] == 7
-    assert summary["actions"] == {"DECREASE": 1, "DECREASE_TO_FLOOR": 1, "FREEZE": 1, "RESTORE": 1, "HOLD": 3}
+    assert summary["actions"] == {"DECREASE": 1, "DECREASE_TO_FLOOR": 1, "FREEZE": 1, "RESTORE": 1,
+                                  "MANUAL_REVIEW": 0, "HOLD": 3}
     assert summary["exposure_before_fen"] == EXPOSURE_BEFORE_FEN
     assert summary["exposure_after_fen"] == EXPOSURE_AFTER_FEN
     assert isinstance(summary["exposure_before_fen"], int) and isinstance(summary["exposure_after_fen"], int)
@@ -137,7 +138,8 @@ def test_every_action_is_in_the_summary_even_when_absent(engine, tmp_path):
     load_run(engine)
     summary = build(engine, DRY, tmp_path / "reports")
     assert summary["accounts_reviewed"] == 2
-    assert summary["actions"] == {"DECREASE": 0, "DECREASE_TO_FLOOR": 1, "FREEZE": 0, "RESTORE": 0, "HOLD": 1}
+    assert summary["actions"] == {"DECREASE": 0, "DECREASE_TO_FLOOR": 1, "FREEZE": 0, "RESTORE": 0,
+                                  "MANUAL_REVIEW": 0, "HOLD": 1}
     assert summary["exposure_before_fen"] == 3_000_000
     assert summary["exposure_after_fen"] == 2_005_000
     assert summary["rows_quarantined"] == 0 and summary["quality"] == {"expectations": 0, "failed": 0}
@@ -192,7 +194,7 @@ def test_decisions_csv_has_one_row_per_decision_with_every_column_and_integer_fe
     assert csv["old_limit_fen"].tolist() == [row[2] for row in LIVE_DECISIONS]
     assert csv["new_limit_fen"].tolist() == [row[3] for row in LIVE_DECISIONS]
     raw = open(summary["decisions_path"], encoding="utf-8").read().splitlines()
-    assert raw[2].split(",")[6:8] == ["2000000", "5000"]  # fen as integers, no '.0'
+    assert raw[2].split(",")[7:9] == ["2000000", "5000"]  # fen as integers, no '.0'
 
 
 def test_a_rerun_overwrites_the_same_files_with_the_same_content(engine, tmp_path):

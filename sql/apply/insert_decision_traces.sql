@@ -1,0 +1,19 @@
+-- Record the traces of the live decisions about to be recorded: run before
+-- insert_limit_decisions, in the same transaction, so a decision already recorded keeps the trace
+-- it was recorded with and a re-run adds nothing.
+insert into decision_traces (
+    account_id, review_date, arm, step, kind, code, feature, operator, threshold,
+    observed_value, held, detail
+)
+select
+    traces.account_id, traces.review_date, traces.arm, traces.step, traces.kind, traces.code,
+    traces.feature, traces.operator, traces.threshold, traces.observed_value, traces.held, traces.detail
+from staged_traces as traces
+where traces.review_date = :review_date
+  and traces.run_mode = 'live'
+  and not exists (
+      select 1 from limit_decisions as recorded
+      where recorded.account_id = traces.account_id
+        and recorded.review_date = traces.review_date
+        and recorded.arm = traces.arm
+  )

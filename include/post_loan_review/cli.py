@@ -6,6 +6,8 @@
   plr explain --account ID --date D why an account got its decision
   plr summary --date D              the summary of a run and the path of its report
   plr latest-date                   the newest snapshot date in the warehouse
+  plr policy check FILE             check a policy file
+  plr policy diff A B               what changed between two policy files, in words
 """
 
 from __future__ import annotations
@@ -101,6 +103,40 @@ def _latest_date(_args) -> int:
     return 0
 
 
+def _policy_file(value: str):
+    from pathlib import Path
+
+    from post_loan_review.config import POLICY_DIR
+
+    path = Path(value)
+    if not path.suffix and not path.exists():  # a bare version names a file of include/policies
+        path = POLICY_DIR / f"{value}.yaml"
+    return path
+
+
+def _policy_check(args) -> int:
+    from post_loan_review.policy import load_policy_file
+
+    policy = load_policy_file(_policy_file(args.file))
+    challenger = f", challenger {policy.challenger.policy} ({policy.challenger.mode}, " \
+                 f"{policy.challenger.share_pct:g} %)" if policy.challenger else ""
+    print(f"{args.file}: policy {policy.version} is valid: {len(policy.lowering_rules)} lowering and "
+          f"{len(policy.restoring_rules)} restoring rules over {len(policy.features)} features{challenger}")
+    return 0
+
+
+def _policy_diff(args) -> int:
+    from post_loan_review.policy import load_policy_file
+    from post_loan_review.policy_diff import diff
+
+    old, new = load_policy_file(_policy_file(args.old)), load_policy_file(_policy_file(args.new))
+    changes = diff(old, new)
+    print(f"{old.version} -> {new.version}: " + (f"{len(changes)} change(s)" if changes else "no change"))
+    for line in changes:
+        print(f"  - {line}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="plr", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = top.add_subparsers(dest="command", required=True)
@@ -133,6 +169,16 @@ def parser() -> argparse.ArgumentParser:
     summary.set_defaults(run=_summary)
 
     commands.add_parser("latest-date", help="the newest snapshot date").set_defaults(run=_latest_date)
+
+    policy = commands.add_parser("policy", help="check and compare policy files").add_subparsers(
+        dest="policy_command", required=True)
+    check = policy.add_parser("check", help="check a policy file (a path, or a version of include/policies)")
+    check.add_argument("file")
+    check.set_defaults(run=_policy_check)
+    compare = policy.add_parser("diff", help="what changed from policy A to policy B, in words")
+    compare.add_argument("old")
+    compare.add_argument("new")
+    compare.set_defaults(run=_policy_diff)
     return top
 
 

@@ -10,6 +10,7 @@ OUTPUT_TABLES = {
     "limit_decisions": "account_id, review_date",
     "limit_ledger": "account_id, review_date",
     "notifications": "notification_key",
+    "decision_traces": "account_id, review_date, arm, step",
 }
 
 
@@ -24,10 +25,12 @@ def scalar(engine, sql: str, **params):
         return conn.execute(text(sql), params).scalar()
 
 
-def check_night(engine, review_date):
+def check_night(engine, review_date, arms: int = 1):
     reviewable = scalar(engine, "select count(*) from accounts where status <> 'closed'")
     decided = scalar(engine, "select count(*) from limit_decisions where review_date = :d", d=review_date)
-    assert decided == reviewable > 0
+    assert decided == reviewable * arms > 0
+    assert scalar(engine, """select count(*) from (select account_id from limit_decisions
+        where review_date = :d and is_applied group by account_id having count(*) > 1) as twice""", d=review_date) == 0
     # the floor and the ceiling hold for every changed limit
     assert scalar(engine, """
         select count(*) from limit_decisions d join accounts a on a.account_id = d.account_id

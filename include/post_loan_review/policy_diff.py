@@ -46,7 +46,7 @@ def _rule_changes(old: Rule, new: Rule) -> list[str]:
 
 def diff(old: Policy, new: Policy) -> list[str]:
     """One line per difference, parameters first, then rules removed, added and changed."""
-    lines = []
+    lines = [f"description now reads: {new.description}"] if old.description != new.description else []
     for attribute, words, unit in PARAMETERS:
         before, after = getattr(old, attribute), getattr(new, attribute)
         if attribute == "floor_fen":  # shown in yuan, as the policy file writes it

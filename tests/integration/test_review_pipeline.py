@@ -117,3 +117,39 @@ def test_a_date_without_snapshots_stops_with_a_plain_message(warehouse):
     assert "credit_score_snapshots broke critical rule snapshot_present: observed 0" in str(failure.value)
     assert ".nan" not in str(failure.value)
     assert failure.value.retryable is True  # the feed may still arrive
+
+
+def test_every_recorded_decision_keeps_its_trace_once(warehouse):
+    load_portfolio(warehouse, accounts=3000)
+    stages.review(SECOND_DATE)
+    staged = scalar(warehouse, "select count(*) from staged_traces where run_mode = 'live'")
+    assert staged > 0
+    assert scalar(warehouse, "select count(*) from decision_traces") == staged
+    # each reason of a change is backed by a trace row of that rule
+    assert scalar(warehouse, """select count(*) from limit_decisions d
+        where d.is_applied and d.new_limit_fen <> d.old_limit_fen and not exists (
+            select 1 from decision_traces t where t.account_id = d.account_id
+              and t.review_date = d.review_date and t.arm = d.arm and t.code = d.reason_1)""") == 0
+    stages.review(SECOND_DATE)
+    assert scalar(warehouse, "select count(*) from decision_traces") == staged
+
+
+def test_a_shadow_challenger_is_recorded_beside_the_champion_and_changes_nothing(warehouse, monkeypatch):
+    import dataclasses
+
+    from post_loan_review import policy as policy_module
+
+    champion = dataclasses.replace(policy_module.load_policy("v1"),
+                                   challenger=policy_module.Challenger("v2", 100, "shadow-test", "shadow"))
+    monkeypatch.setattr(stages, "load_policy", lambda version: champion if version == "v1" else policy_module.load_policy(version))
+    load_portfolio(warehouse, accounts=3000)
+    summary = stages.review(SECOND_DATE)
+    arms = table(warehouse, "limit_decisions").groupby("arm")
+    assert set(arms.groups) == {"champion", "challenger"}
+    assert arms.size()["champion"] == arms.size()["challenger"] == summary["accounts_reviewed"]
+    assert scalar(warehouse, "select count(*) from limit_decisions where arm = 'challenger' and is_applied") == 0
+    # every applied change is the champion's
+    assert scalar(warehouse, """select count(*) from limit_ledger l join limit_decisions d
+        on d.account_id = l.account_id and d.review_date = l.review_date and d.arm = 'champion'
+        where d.new_limit_fen = l.new_limit_fen""") == scalar(warehouse, "select count(*) from limit_ledger") > 0
+    check_night(warehouse, SECOND_DATE, arms=2)

@@ -96,3 +96,30 @@ def test_a_breach_of_the_floor_or_ceiling_is_refused_not_written():
     with pytest.raises(RuntimeError, match="guardrail breach: 1 decision"):
         _check_bounds(np.array([7]), np.array([10_000]), np.array([4_000]), np.array([20_000]), 5_000)
     _check_bounds(np.array([7]), np.array([4_000]), np.array([4_000]), np.array([20_000]), 5_000)  # unchanged is fine
+
+
+def test_a_customer_who_refused_automated_decisions_goes_to_a_person():
+    decision = one(days_past_due=12, refused_automated_decisions=True)
+    assert decision["action"] == "MANUAL_REVIEW" and decision["guardrail"] == "MANUAL_REVIEW_REQUIRED"
+    assert decision["new_limit_fen"] == decision["old_limit_fen"]
+    assert decision["reason_1"] == "REPAYMENT_OVERDUE"  # the person sees why it was flagged
+    quiet = one(refused_automated_decisions=True)
+    assert quiet["action"] == "HOLD"  # nothing proposed, nothing to review
+
+
+def test_no_restoration_without_evidence_of_ability_to_pay():
+    reduced_borrowing = {"old_limit_fen": 400_000, "external_debt_fen": 200_000, "inquiries_90d": 0}
+    decision = one(**reduced_borrowing)
+    assert decision["action"] == "HOLD" and decision["guardrail"] == "NO_ABILITY_TO_PAY_EVIDENCE"
+    with_income = one(**reduced_borrowing, verified_monthly_income_fen=800_000)
+    assert with_income["action"] == "RESTORE"
+
+
+def test_the_trace_shows_each_fired_check_and_each_guardrail_with_its_values():
+    decided = decide(inputs({"days_past_due": 12, "outstanding_balance_fen": 800_000}), RUN, POLICY, np.array([]))
+    traces = decided.traces.set_index("code")
+    assert traces.loc["REPAYMENT_OVERDUE", "detail"] == "days_past_due = 12 > 5"
+    assert traces.loc["REPAYMENT_OVERDUE", "observed_value"] == 12 and traces.loc["REPAYMENT_OVERDUE", "threshold"] == 5
+    assert traces.loc["BALANCE_BUFFER", "kind"] == "guardrail"
+    assert traces.loc["BALANCE_BUFFER", "detail"] == "balance ¥8000.00 + 10 % = ¥8800.00"
+    assert list(decided.traces["step"]) == sorted(decided.traces["step"])

@@ -153,3 +153,31 @@ def test_a_condition_on_an_unknown_feature_is_refused_at_load_with_its_key_path(
 def test_unknown_policy_versions_list_the_available_ones():
     with pytest.raises(PolicyError, match="have: v1"):
         load_policy("v404")
+
+
+@pytest.mark.parametrize("old, new, message", [
+    ("signal: score\n", "signal: mood\n", r"lowering_rules\[5\] \(SCORE_LOW\)\.signal: 'mood' is not one of"),
+    ("    when: score < 500\n", "    when: score < 1500\n", r"SCORE_LOW\)\.when: threshold 1500 for score is outside"),
+    ("    when: score < 500\n", "    when: age < 30\n", r"SCORE_LOW\)\.when: 'age' is a protected attribute"),
+    ("    when: score < 500\n", "    when: days_past_due > 5\n",
+     r"lowering_rules\[5\] \(SCORE_LOW\): overlaps lowering_rules\[3\] \(REPAYMENT_OVERDUE\)"),
+    ("    when: score < 500\n", "    when: score < 500 and score > 600\n", r"SCORE_LOW\)\.when: .* can never be true"),
+    ("      en: your credit score is low\n", "", r"SCORE_LOW\)\.reason\.en: is missing"),
+    ("  floor_yuan: 50\n", "  floor_yuan: 0\n", r"limits\.floor_yuan: 0 is out of range"),
+    ("  max_decrease_pct: 50 ", "  max_decrese_pct: 50 ", r"limits: unknown key\(s\) 'max_decrese_pct'"),
+    ("  - code: SCORE_LOW\n", "  - code: score low\n", r"lowering_rules\[5\]\.code: 'score low' must be UPPER_SNAKE_CASE"),
+    ("    decrease_pct: 30\n    severity: 75\n", "    severity: 75\n", r"SCORE_LOW\)\.decrease_pct: is missing"),
+])
+def test_a_bad_policy_is_refused_naming_the_key_path_and_the_fault(tmp_path, old, new, message):
+    text = POLICY.path.read_text(encoding="utf-8").replace("version: v1", "version: v9")
+    assert old in text, f"the test's anchor {old!r} is not in v1.yaml any more"
+    with pytest.raises(PolicyError, match=message):
+        load_policy_file(_write_policy(tmp_path, text.replace(old, new, 1)))
+
+
+def test_every_rule_of_v1_can_fire_and_no_rule_reads_a_protected_attribute():
+    from post_loan_review.features import PROTECTED_ATTRIBUTES
+
+    assert not set(POLICY.features) & PROTECTED_ATTRIBUTES
+    for rule in POLICY.rules:
+        assert rule.reason["zh-CN"] and rule.reason["en"] and rule.advice["zh-CN"] and rule.advice["en"]

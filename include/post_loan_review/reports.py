@@ -307,6 +307,15 @@ def _examples(frame: pd.DataFrame, policy: Policy | None) -> list[dict[str, Any]
     return rows
 
 
+def _arm_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    """Champion / challenger: one row per arm, policy, action and whether the arm applied."""
+    if frame["arm"].nunique() < 2:
+        return []
+    return [{"arm": row["arm"], "policy": row["policy_version"], "action": row["action"],
+             "applies": bool(row["applies"]), "accounts": int(row["accounts"]), "changes": int(row["changes"]),
+             "limit_change": int(row["limit_change_fen"])} for row in frame.to_dict("records")]
+
+
 def _quality_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
     rows = []
     for record in frame.to_dict("records"):
@@ -419,6 +428,7 @@ def build_report(conn: Connection, run: ReviewRun, report_dir: Path) -> dict[str
         psi_thresholds=(PSI_WATCH, PSI_SHIFTED),
         examples=_examples(examples, policy),
         guardrails=_guardrail_rows(summary),
+        arms=_arm_rows(db.read_frame(conn, "report/arm_counts", params)),
         quality_rows=_quality_rows(quality),
         accounts_quarantined=int(quarantined["accounts_quarantined"].iloc[0]) if len(quarantined) else 0,
         masked_example=mask_account_id(100_000_001),

@@ -52,7 +52,9 @@ def test_a_dry_run_decides_and_reports_but_writes_no_limit_ledger_or_notice(ware
     for name in ("limit_decisions", "limit_ledger", "notifications"):
         assert scalar(warehouse, f"select count(*) from {name}") == 0, name
     pd.testing.assert_frame_equal(table(warehouse, "accounts"), before)
-    assert "DRY RUN" in open(summary["report_path"], encoding="utf-8").read()
+    html = open(summary["report_path"], encoding="utf-8").read()
+    assert "DRY RUN" in html
+    assert "Champion and challenger" not in html  # one arm: no experiment section
 
 
 def test_a_broken_feed_stops_the_run_before_any_decision(warehouse):
@@ -153,3 +155,6 @@ def test_a_shadow_challenger_is_recorded_beside_the_champion_and_changes_nothing
         on d.account_id = l.account_id and d.review_date = l.review_date and d.arm = 'champion'
         where d.new_limit_fen = l.new_limit_fen""") == scalar(warehouse, "select count(*) from limit_ledger") > 0
     check_night(warehouse, SECOND_DATE, arms=2)
+    html = open(summary["report_path"], encoding="utf-8").read()
+    assert "Champion and challenger" in html and "no (recorded only)" in html
+    assert sum(summary["actions"].values()) == summary["accounts_reviewed"]  # applied decisions only

@@ -44,7 +44,6 @@ def _generate(args) -> int:
     portfolio = sample_data.generate(args.accounts, seed=args.seed, end_date=args.end_date, days=args.days,
                                      bad_row_rate=args.bad_row_rate)
     with db.engine().begin() as conn:
-        db.init_db(conn)
         counts = sample_data.load(conn, portfolio)
     rows = ", ".join(f"{name} {count:,}" for name, count in counts.items())
     print(f"generated {args.accounts:,} accounts (seed {args.seed}), snapshot dates "
@@ -137,6 +136,17 @@ def _policy_diff(args) -> int:
     return 0
 
 
+def _simulate(args) -> int:
+    from post_loan_review import simulation
+    from post_loan_review.policy import load_policy_file
+
+    candidate = load_policy_file(_policy_file(args.policy))
+    summary = simulation.run_simulation(candidate, args.date)
+    print(simulation.format_summary(summary))
+    print(f"Report: {summary['report_path']}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="plr", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = top.add_subparsers(dest="command", required=True)
@@ -170,6 +180,11 @@ def parser() -> argparse.ArgumentParser:
 
     commands.add_parser("latest-date", help="the newest snapshot date").set_defaults(run=_latest_date)
 
+    simulate = commands.add_parser("simulate", help="what a candidate policy would have decided on a past date (applies nothing)")
+    simulate.add_argument("--policy", required=True, help="a policy file, or a version of include/policies")
+    simulate.add_argument("--date", type=_date, required=True, help="the review date to simulate")
+    simulate.set_defaults(run=_simulate)
+
     policy = commands.add_parser("policy", help="check and compare policy files").add_subparsers(
         dest="policy_command", required=True)
     check = policy.add_parser("check", help="check a policy file (a path, or a version of include/policies)")
@@ -191,7 +206,12 @@ def main(argv: list[str] | None = None) -> int:
 
         if os.environ.get("PLR_DEBUG"):
             raise
-        print(f"plr {args.command}: {type(error).__name__}: {error}", file=sys.stderr)
+        from sqlalchemy.exc import DBAPIError
+
+        # a database error's own message, not the whole statement it came from
+        message = f"{type(error.orig).__name__}: {error.orig}" if isinstance(error, DBAPIError) else \
+            f"{type(error).__name__}: {error}"
+        print(f"plr {args.command}: {message}", file=sys.stderr)
         return 1
 
 

@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any, Mapping
 
 import pandas as pd
-from sqlalchemy import Connection, Date, Engine, bindparam, column, create_engine, event, insert, table, text
+from sqlalchemy import Connection, Date, Engine, bindparam, column, create_engine, event, insert, inspect, table, text
 from sqlalchemy.sql.elements import TextClause
 
 from post_loan_review.config import SQL_DIR, settings
@@ -87,13 +87,53 @@ def read_frame(conn: Connection, name: str, params: Mapping[str, Any] | None = N
     return frame
 
 
-def init_db(conn: Connection) -> list[str]:
-    """Create every table of ``sql/schema`` that does not exist yet; the tables' names."""
+class SchemaDriftError(RuntimeError):
+    """The warehouse's tables lack columns this version of the code needs."""
+
+
+def _create_tables(conn: Connection) -> list[str]:
     created = []
     for path in sorted((SQL_DIR / "schema").glob("*.sql")):
         execute_script(conn, f"schema/{path.stem}")
         created.append(path.stem.split("_", 1)[1])
     return created
+
+
+def schema_drift(conn: Connection) -> list[str]:
+    """The columns ``sql/schema`` defines that the warehouse's existing tables lack."""
+    scratch = create_engine("sqlite://")
+    with scratch.begin() as scratch_conn:
+        _create_tables(scratch_conn)
+    expected, actual = inspect(scratch), inspect(conn)
+    present = set(actual.get_table_names())
+    problems = []
+    for table_name in expected.get_table_names():
+        if table_name in present:
+            have = {c["name"] for c in actual.get_columns(table_name)}
+            missing = [c["name"] for c in expected.get_columns(table_name) if c["name"] not in have]
+            if missing:
+                problems.append(f"{table_name} lacks {', '.join(missing)}")
+    scratch.dispose()
+    return problems
+
+
+def init_db(conn: Connection) -> list[str]:
+    """Create every table of ``sql/schema`` that does not exist yet; the tables' names. Refuses a
+    warehouse whose tables were made by an older version and lack columns."""
+    created = _create_tables(conn)
+    problems = schema_drift(conn)
+    if problems:
+        raise SchemaDriftError(
+            f"the warehouse at {conn.engine.url.render_as_string(hide_password=True)} was made by an older "
+            f"version of post-loan-review: {'; '.join(problems)}. For a demo warehouse, `plr generate` "
+            "rebuilds it; a production warehouse needs a migration (docs/production.md).")
+    return created
+
+
+def rebuild(conn: Connection) -> list[str]:
+    """Drop every warehouse table and create today's schema: for demo warehouses only."""
+    execute_script(conn, "generate/drop_warehouse")
+    return _create_tables(conn)
 
 
 def _db_values(frame: pd.DataFrame) -> pd.DataFrame:

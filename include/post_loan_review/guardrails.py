@@ -83,8 +83,8 @@ def apply_guardrails(evaluation: Evaluation, features: pd.DataFrame, policy: Pol
 
     def hold(mask: np.ndarray, name: str, detail, to: str = "HOLD") -> None:
         mask = mask & (action != "HOLD") & (action != "MANUAL_REVIEW")
+        event(name, mask, detail)  # before the change, so a detail can name what was proposed
         action[mask] = to
-        event(name, mask, detail)
 
     def days(column: str) -> np.ndarray:
         return features[column].to_numpy(dtype="float64", na_value=np.nan)
@@ -99,7 +99,8 @@ def apply_guardrails(evaluation: Evaluation, features: pd.DataFrame, policy: Pol
     hold(status == "frozen", "ACCOUNT_FROZEN", "the account is frozen; a person decides what happens next")
     # 3. PIPL Art. 24: a customer may refuse decisions made solely by automated means
     refused = features["refused_automated_decisions"].to_numpy(dtype=bool)
-    hold(refused, "MANUAL_REVIEW_REQUIRED", "the customer refused automated-only decisions", to="MANUAL_REVIEW")
+    hold(refused, "MANUAL_REVIEW_REQUIRED", lambda mask: "the policy proposed "
+         + pd.Series(action[mask], dtype="string"), to="MANUAL_REVIEW")
     # 4. an open appeal pauses automated decreases; security still protects the customer
     lowering = np.isin(action, ["DECREASE", "DECREASE_TO_FLOOR", "FREEZE"])
     hold(features["has_open_appeal"].to_numpy(dtype=bool) & lowering & ~is_security, "APPEAL_OPEN",

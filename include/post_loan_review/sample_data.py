@@ -302,6 +302,7 @@ def cohorts(accounts: int, seed: int = 7) -> pd.Series:
 
 
 def load(conn: Connection, portfolio: Portfolio) -> dict[str, int]:
-    """Empty the warehouse and load ``portfolio`` inside the caller's transaction."""
-    db.execute_script(conn, "generate/reset_warehouse")
+    """Rebuild the warehouse (today's schema, no rows) and load ``portfolio``, inside the
+    caller's transaction."""
+    db.rebuild(conn)
     return {name: db.bulk_insert(conn, name, frame) for name, frame in portfolio.tables().items()}

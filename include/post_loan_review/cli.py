@@ -8,6 +8,7 @@
   plr latest-date                   the newest snapshot date in the warehouse
   plr policy check FILE             check a policy file
   plr policy diff A B               what changed between two policy files, in words
+  plr simulate --policy FILE --date D   a candidate policy on a past date, compared; applies nothing
 """
 
 from __future__ import annotations

@@ -20,7 +20,7 @@ help:
 	@echo "make run      set up, generate $(ACCOUNTS) accounts, run the nightly DAG through Airflow, print the report path"
 	@echo "make test     set up and run the whole test suite"
 	@echo "make airflow  start Airflow locally (standalone) on http://127.0.0.1:8080"
-	@echo "make bench    time plr review on 100,000 and 1,000,000 accounts"
+	@echo "make bench    time plr review (100,000 and 1,000,000 accounts) and the reassessment alone (1,000,000)"
 
 # The virtual environment, rebuilt when the lock or the project file changes.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -58,6 +58,7 @@ airflow: venv
 		$(BIN)/airflow standalone
 
 bench: venv
+	$(BIN)/python bench/bench_reassess.py
 	$(BIN)/python bench/bench_review.py
 
 # Re-resolve the lock from pyproject.toml in a throwaway environment.

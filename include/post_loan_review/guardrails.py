@@ -64,7 +64,7 @@ def _round_up_to_yuan(fen: np.ndarray) -> np.ndarray:
 def apply_guardrails(evaluation: Evaluation, features: pd.DataFrame, policy: Policy,
                      quarantined: np.ndarray) -> tuple[pd.DataFrame, list[GuardrailEvent]]:
     """Decisions from proposals, aligned row by row with ``features`` (action, new limit and
-    status, the first guardrail that acted), and the events of every guardrail that acted."""
+    status, the guardrail that acted last), and the events of every guardrail that acted."""
     proposal = evaluation.proposal
     action = proposal["action"].to_numpy(dtype=object).copy()
     events: list[GuardrailEvent] = []
@@ -140,6 +140,13 @@ def apply_guardrails(evaluation: Evaluation, features: pd.DataFrame, policy: Pol
     new_limit = np.where(protects, np.minimum(buffered, old_limit), new_limit)
     event("BALANCE_BUFFER", protects, lambda mask: "balance " + _yuan(balance[mask])
           + f" + {policy.balance_buffer_pct} % = " + _yuan(buffered[mask]))
+    # a floor cut the buffer stopped short of the floor is an ordinary decrease, and as one it
+    # waits out the decrease cool-off like any other (found by the invariant tests)
+    relabelled = (action == "DECREASE_TO_FLOOR") & (new_limit > floor)
+    action[relabelled] = "DECREASE"
+    cooling = relabelled & (since_decrease < policy.cool_off_decrease_days)
+    hold(cooling, "COOL_OFF_DECREASE", ago("decrease", since_decrease, f"cool-off {policy.cool_off_decrease_days} days"))
+    new_limit = np.where(cooling, old_limit, new_limit)
     # 8. the floor and the ceiling always hold
     below_floor = np.isin(action, ["DECREASE", "DECREASE_TO_FLOOR"]) & (new_limit < floor)
     new_limit = np.where(below_floor, np.minimum(floor, old_limit), new_limit)
@@ -152,13 +159,11 @@ def apply_guardrails(evaluation: Evaluation, features: pd.DataFrame, policy: Pol
     event("AT_FLOOR", at_floor, f"the limit is already at the floor {_yuan(np.array([floor])).iloc[0]}")
     event("AT_CEILING", unchanged & (action == "RESTORE"), "the limit is already at its ceiling")
     action[unchanged] = "HOLD"
-    # a floor cut the buffer stopped short of the floor is an ordinary decrease
-    action[(action == "DECREASE_TO_FLOOR") & (new_limit > floor)] = "DECREASE"
 
     _check_bounds(features["account_id"].to_numpy(), old_limit, new_limit, ceiling, floor)
-    first_guardrail = np.full(len(action), None, dtype=object)
-    for guardrail in reversed(events):  # the earliest guardrail names the decision
-        first_guardrail[guardrail.mask] = guardrail.name
+    final_guardrail = np.full(len(action), None, dtype=object)
+    for guardrail in events:  # the last guardrail to act has the final word and names the decision
+        final_guardrail[guardrail.mask] = guardrail.name
     decisions = pd.DataFrame({
         "account_id": features["account_id"].to_numpy(),
         "action": action,
@@ -166,7 +171,7 @@ def apply_guardrails(evaluation: Evaluation, features: pd.DataFrame, policy: Pol
         "new_limit_fen": new_limit.astype("int64"),
         "old_status": status,
         "new_status": np.where(action == "FREEZE", "frozen", status),
-        "guardrail": pd.array(first_guardrail, dtype="string"),
+        "guardrail": pd.array(final_guardrail, dtype="string"),
     })
     return decisions, events
 

@@ -123,3 +123,11 @@ def test_the_trace_shows_each_fired_check_and_each_guardrail_with_its_values():
     assert traces.loc["BALANCE_BUFFER", "kind"] == "guardrail"
     assert traces.loc["BALANCE_BUFFER", "detail"] == "balance ¥8000.00 + 10 % = ¥8800.00"
     assert list(decided.traces["step"]) == sorted(decided.traces["step"])
+
+
+def test_a_floor_cut_the_buffer_turns_into_an_ordinary_cut_waits_out_the_cool_off():
+    decision = one(days_past_due=95, outstanding_balance_fen=300_000, last_decrease_date=pd.Timestamp("2026-11-20"))
+    assert decision["action"] == "HOLD" and decision["guardrail"] == "COOL_OFF_DECREASE"
+    assert decision["new_limit_fen"] == decision["old_limit_fen"]
+    real_floor_cut = one(days_past_due=95, outstanding_balance_fen=0, last_decrease_date=pd.Timestamp("2026-11-20"))
+    assert real_floor_cut["action"] == "DECREASE_TO_FLOOR"  # severe enough to cut again at once

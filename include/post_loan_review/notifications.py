@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 
 from post_loan_review import db
 from post_loan_review.config import TEMPLATE_DIR
-from post_loan_review.policy import MAX_REASONS, Policy
+from post_loan_review.policy import MAX_REASONS, Policy, load_policy
 from post_loan_review.runs import ReviewRun
 
 DEFAULT_LANGUAGE = "zh-CN"
@@ -45,14 +45,23 @@ def _fill(template: str, fields: dict[str, pd.Series | str], index: pd.Index) ->
     return text
 
 
+def _rules(policy: Policy) -> list:
+    """The rules whose texts a run's notices may need: the policy's and its challenger's."""
+    rules = list(policy.rules)
+    if policy.challenger is not None:
+        rules = list(load_policy(policy.challenger.policy).rules) + rules  # the run's own policy wins
+    return rules
+
+
 def render(changes: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     """One notice per change: ``title`` and ``body`` in the account's language. ``changes`` has
     account_id, review_date, action, old/new_limit_fen, reason_1..4 and language."""
     pieces = []
+    rules = _rules(policy)
     for language, group in changes.groupby("language", sort=False):
         templates = load_templates(language)
-        reason_text = {rule.code: rule.reason[language] for rule in policy.rules}
-        advice_text = {rule.code: rule.advice[language] for rule in policy.rules}
+        reason_text = {rule.code: rule.reason[language] for rule in rules}
+        advice_text = {rule.code: rule.advice[language] for rule in rules}
         reasons = [group[f"reason_{k + 1}"].map(reason_text).fillna("").astype("string")
                    for k in range(MAX_REASONS)]
         joined = reasons[0]

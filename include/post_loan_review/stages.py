@@ -38,6 +38,8 @@ def resolve_review_date(review_date: str | date | None, dry_run: bool, policy_ve
                         logical_date: datetime | None = None) -> dict[str, str]:
     """The run's identity, resolved once and checked: the date, the mode, a policy that loads."""
     policy = load_policy(policy_version or settings().policy_version)
+    if policy.challenger is not None:  # a broken challenger stops the run here, not half-way
+        load_policy(policy.challenger.policy)
     run = ReviewRun(_resolve_date(review_date, data_interval_end, logical_date),
                     "dry_run" if dry_run else "live", policy.version)
     with db.engine().begin() as conn:

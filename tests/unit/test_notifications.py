@@ -58,3 +58,14 @@ def test_rendering_many_accounts_in_mixed_languages_keeps_each_with_its_own_text
 def test_a_single_reason_has_no_dangling_separator():
     notice = render(changes({"reason_2": None, "language": "en"}), POLICY).iloc[0]
     assert "Main reasons: your bill is currently overdue. What you can do" in notice["body"]
+
+
+def test_a_challenger_arm_notice_finds_the_words_of_a_rule_only_the_challenger_has():
+    import dataclasses
+
+    from post_loan_review.policy import Challenger
+
+    champion_v2 = dataclasses.replace(load_policy("v2"), challenger=Challenger("v1", 10, "x", "live"))
+    notice = render(changes({"reason_1": "SPENDING_SUDDEN_STOP", "reason_2": None, "language": "en"}),
+                    champion_v2).iloc[0]
+    assert "your account stopped being used suddenly after regular use" in notice["body"]

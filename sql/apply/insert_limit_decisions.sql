@@ -1,6 +1,7 @@
 -- Record the live decisions of one review date. A decision is written once: a re-run of the
 -- date finds it already there and inserts nothing. is_applied: the arm that decides the account,
--- unless a newer review already set its limit (a backfill records its decision, changes nothing).
+-- unless a newer review already decided it, whatever it decided (a backfill records its decision
+-- and changes nothing).
 insert into limit_decisions (
     account_id, review_date, arm, policy_version, action,
     old_limit_fen, new_limit_fen, old_status, new_status,
@@ -18,9 +19,12 @@ select
     staged.security_events, staged.inquiries_30d, staged.on_time_full_payment_months,
     staged.verified_monthly_income_fen,
     staged.applies
-    and (accounts.limit_set_by_review_date is null or accounts.limit_set_by_review_date <= staged.review_date) as is_applied
+    and not exists (  -- a newer review decided this account already: a backfill changes nothing
+        select 1 from limit_decisions as newer
+        where newer.account_id = staged.account_id
+          and newer.review_date > staged.review_date
+    ) as is_applied
 from staged_decisions as staged
-join accounts on accounts.account_id = staged.account_id
 where staged.review_date = :review_date
   and staged.run_mode = 'live'
   and not exists (

@@ -85,6 +85,9 @@ def test_a_backfill_records_decisions_but_never_overwrites_a_newer_limit(warehou
     assert superseded > 0
     assert scalar(warehouse, """select count(*) from limit_ledger l join limit_decisions d
         on d.account_id = l.account_id and d.review_date = l.review_date where not d.is_applied""") == 0
+    # a newer hold counts too: the backfill applies nothing to an account reviewed after it
+    assert scalar(warehouse, "select count(*) from limit_ledger where review_date = :d", d=FIRST_DATE) == 0
+    pd.testing.assert_frame_equal(after, newer)
 
 
 def test_explain_names_the_reasons_and_the_values_behind_them(warehouse):

@@ -20,6 +20,14 @@ def table(engine, name: str) -> pd.DataFrame:
     return frame
 
 
+def checksums(engine) -> dict[str, str]:
+    """A SHA-256 of each output table's rows in key order: equal checksums, equal tables."""
+    import hashlib
+
+    return {name: hashlib.sha256(table(engine, name).to_csv(index=False).encode()).hexdigest()
+            for name in OUTPUT_TABLES}
+
+
 def scalar(engine, sql: str, **params):
     with engine.connect() as conn:
         return conn.execute(text(sql), params).scalar()

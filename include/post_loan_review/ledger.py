@@ -7,6 +7,7 @@ from __future__ import annotations
 from sqlalchemy import Connection
 
 from post_loan_review import db
+from post_loan_review.failpoints import failpoint
 from post_loan_review.runs import ReviewRun
 
 
@@ -14,9 +15,13 @@ def apply_limit_changes(conn: Connection, run: ReviewRun) -> dict[str, int]:
     if not run.is_live:
         raise ValueError("a dry run applies nothing; apply_limit_changes needs a live run")
     params = {"review_date": run.review_date}
+    failpoint("apply:before")
     traces = db.execute(conn, "apply/insert_decision_traces", params)  # before the decisions it keys on
     decisions = db.execute(conn, "apply/insert_limit_decisions", params)
+    failpoint("apply:after_decisions")
     changes = db.execute(conn, "apply/insert_limit_ledger", params)
+    failpoint("apply:after_ledger")
     limits = db.execute(conn, "apply/update_current_limits", params)
+    failpoint("apply:before_commit")
     return {"decisions_recorded": decisions, "traces_recorded": traces, "changes_applied": changes,
             "limits_updated": limits}

@@ -17,6 +17,7 @@ from sqlalchemy import Connection
 from post_loan_review import db, ledger, notifications, quality, reassess, reports, runs, snapshots
 from post_loan_review.config import settings
 from post_loan_review.dates import resolve_review_date as _resolve_date
+from post_loan_review.failpoints import failpoint
 from post_loan_review.policy import load_policy
 from post_loan_review.runs import ReviewRun
 
@@ -91,6 +92,7 @@ def apply_limit_changes(run_xcom: dict) -> dict[str, Any]:
     with _stage(run, "apply_limit_changes") as conn:
         result = ledger.apply_limit_changes(conn, run)
         runs.record(conn, run, "applied", changes_applied=_totals(conn, run)["changes_applied"])
+    failpoint("apply:after_commit")  # committed, but the task never reported success
     return result
 
 
@@ -100,6 +102,7 @@ def queue_notifications(run_xcom: dict) -> dict[str, Any]:
         return {"dry_run": True, "notifications_queued": 0}
     with _stage(run, "queue_notifications") as conn:
         queued = notifications.queue_notifications(conn, run, load_policy(run.policy_version))
+        failpoint("notify:before_commit")
         runs.record(conn, run, "notified", notifications_queued=_totals(conn, run)["notifications_queued"])
     return {"notifications_queued": queued}
 

@@ -28,7 +28,9 @@ from datetime import timedelta
 from pathlib import Path
 
 import pendulum
-from airflow.sdk import CronTriggerTimetable, Param, dag, get_current_context, task
+from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, get_current_context, task
+
+from post_loan_review.assets import NOTIFICATIONS_ASSET_URI
 
 POLICY_VERSIONS = sorted(p.stem for p in (Path(__file__).parents[1] / "include" / "policies").glob("*.yaml"))
 
@@ -59,6 +61,11 @@ POLICY_VERSIONS = sorted(p.stem for p in (Path(__file__).parents[1] / "include" 
     tags=["credit-risk", "post-loan", "nightly"],
 )
 def post_loan_review():
+    def attempt() -> str:
+        """This try of this task: a stage commits only while it is the latest attempt."""
+        ti = get_current_context()["ti"]
+        return f"{ti.run_id}/{ti.task_id}/{ti.try_number}"
+
     @task
     def resolve_review_date() -> dict:
         from post_loan_review import stages
@@ -73,7 +80,7 @@ def post_loan_review():
     def extract_snapshots(run: dict) -> dict:
         from post_loan_review import stages
 
-        return stages.extract_snapshots(run)
+        return stages.extract_snapshots(run, attempt())
 
     @task
     def validate_snapshots(run: dict, extracted: dict) -> dict:
@@ -82,7 +89,7 @@ def post_loan_review():
         from post_loan_review import quality, stages
 
         try:
-            return stages.validate_snapshots(run, extracted["previous_snapshot_date"])
+            return stages.validate_snapshots(run, extracted["previous_snapshot_date"], attempt())
         except quality.QualityGateError as error:
             if error.retryable:  # the feed may still arrive: let Airflow retry
                 raise
@@ -92,25 +99,25 @@ def post_loan_review():
     def reassess_accounts(run: dict, validated: dict) -> dict:
         from post_loan_review import stages
 
-        return stages.reassess_accounts(run)
+        return stages.reassess_accounts(run, attempt())
 
     @task
     def apply_limit_changes(run: dict, reassessed: dict) -> dict:
         from post_loan_review import stages
 
-        return stages.apply_limit_changes(run)
+        return stages.apply_limit_changes(run, attempt())
 
-    @task
+    @task(outlets=[Asset(NOTIFICATIONS_ASSET_URI)])
     def queue_notifications(run: dict, applied: dict) -> dict:
         from post_loan_review import stages
 
-        return stages.queue_notifications(run)
+        return stages.queue_notifications(run, attempt())
 
     @task
     def build_report(run: dict, queued: dict) -> dict:
         from post_loan_review import stages
 
-        return stages.build_report(run)
+        return stages.build_report(run, attempt())
 
     run = resolve_review_date()
     extracted = extract_snapshots(run)

@@ -50,3 +50,22 @@ def record(conn: Connection, run: ReviewRun, status: str, **counts: Any) -> None
               **{c: counts.get(c) for c in columns},
               **{f"keep_{c}": c not in counts for c in columns}}
     db.execute(conn, "review/record_review_run", params)
+
+
+class StaleAttemptError(RuntimeError):
+    """A newer attempt of the same stage took over: this attempt's writes are refused."""
+
+
+def claim_attempt(conn: Connection, run: ReviewRun, stage: str, attempt_id: str) -> None:
+    """Make ``attempt_id`` the one attempt of ``stage`` that may commit (in its own transaction)."""
+    db.execute(conn, "review/claim_stage_attempt", {"review_date": run.review_date, "run_mode": run.run_mode,
+                                                    "stage": stage, "attempt_id": attempt_id})
+
+
+def confirm_attempt(conn: Connection, run: ReviewRun, stage: str, attempt_id: str) -> None:
+    """Inside the stage's transaction, before commit: raise if another attempt took over."""
+    confirmed = db.execute(conn, "review/confirm_stage_attempt", {
+        "review_date": run.review_date, "run_mode": run.run_mode, "stage": stage, "attempt_id": attempt_id})
+    if confirmed != 1:
+        raise StaleAttemptError(f"{stage} {run.review_date} ({run.run_mode}): attempt {attempt_id} was "
+                                "overtaken by a newer attempt; its writes are rolled back")

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import time
+import uuid
 from datetime import date, datetime
 from typing import Any, Iterator
 
@@ -22,12 +23,19 @@ from post_loan_review.policy import load_policy
 from post_loan_review.runs import ReviewRun
 
 @contextlib.contextmanager
-def _stage(run: ReviewRun, name: str) -> Iterator[Connection]:
-    """One transaction for the stage; on error, roll it back and mark the run failed."""
+def _stage(run: ReviewRun, name: str, attempt: str | None) -> Iterator[Connection]:
+    """One transaction for the stage, committed only while this attempt still owns the stage
+    (a newer attempt's claim makes it stale); on error, roll back and mark the run failed."""
     engine = db.engine()
+    attempt = attempt or f"local/{uuid.uuid4()}"
+    with engine.begin() as conn:
+        runs.claim_attempt(conn, run, name, attempt)
     try:
         with engine.begin() as conn:
             yield conn
+            runs.confirm_attempt(conn, run, name, attempt)
+    except runs.StaleAttemptError:
+        raise  # the newer attempt owns the run's status
     except Exception as error:
         with engine.begin() as conn:
             runs.record(conn, run, "failed", error_message=f"{name}: {error}"[:2000])
@@ -48,9 +56,9 @@ def resolve_review_date(review_date: str | date | None, dry_run: bool, policy_ve
     return run.to_xcom()
 
 
-def extract_snapshots(run_xcom: dict) -> dict[str, Any]:
+def extract_snapshots(run_xcom: dict, attempt: str | None = None) -> dict[str, Any]:
     run = ReviewRun.from_xcom(run_xcom)
-    with _stage(run, "extract_snapshots") as conn:
+    with _stage(run, "extract_snapshots", attempt) as conn:
         result = snapshots.extract_snapshots(conn, run, load_policy(run.policy_version))
         if result["accounts_extracted"] == 0:
             raise ValueError(f"extract_snapshots {run.review_date}: no reviewable account in accounts; "
@@ -59,10 +67,11 @@ def extract_snapshots(run_xcom: dict) -> dict[str, Any]:
     return result
 
 
-def validate_snapshots(run_xcom: dict, previous_snapshot_date: str | None) -> dict[str, Any]:
+def validate_snapshots(run_xcom: dict, previous_snapshot_date: str | None,
+                       attempt: str | None = None) -> dict[str, Any]:
     run = ReviewRun.from_xcom(run_xcom)
     previous = date.fromisoformat(previous_snapshot_date) if previous_snapshot_date else None
-    with _stage(run, "validate_snapshots") as conn:
+    with _stage(run, "validate_snapshots", attempt) as conn:
         result = quality.validate_snapshots(conn, run, previous)
         runs.record(conn, run, "failed" if result["failure"] else "validated",
                     rows_quarantined=result["rows_quarantined"], error_message=result["failure"])
@@ -72,9 +81,9 @@ def validate_snapshots(run_xcom: dict, previous_snapshot_date: str | None) -> di
     return result
 
 
-def reassess_accounts(run_xcom: dict) -> dict[str, Any]:
+def reassess_accounts(run_xcom: dict, attempt: str | None = None) -> dict[str, Any]:
     run = ReviewRun.from_xcom(run_xcom)
-    with _stage(run, "reassess_accounts") as conn:
+    with _stage(run, "reassess_accounts", attempt) as conn:
         result = reassess.reassess_accounts(conn, run, load_policy(run.policy_version))
         runs.record(conn, run, "reassessed", accounts_reviewed=result["accounts_reviewed"])
     return result
@@ -85,31 +94,31 @@ def _totals(conn: Connection, run: ReviewRun) -> dict[str, int]:
     return {column: int(frame.iloc[0][column]) for column in frame.columns}
 
 
-def apply_limit_changes(run_xcom: dict) -> dict[str, Any]:
+def apply_limit_changes(run_xcom: dict, attempt: str | None = None) -> dict[str, Any]:
     run = ReviewRun.from_xcom(run_xcom)
     if not run.is_live:
         return {"dry_run": True, "changes_applied": 0}
-    with _stage(run, "apply_limit_changes") as conn:
+    with _stage(run, "apply_limit_changes", attempt) as conn:
         result = ledger.apply_limit_changes(conn, run)
         runs.record(conn, run, "applied", changes_applied=_totals(conn, run)["changes_applied"])
     failpoint("apply:after_commit")  # committed, but the task never reported success
     return result
 
 
-def queue_notifications(run_xcom: dict) -> dict[str, Any]:
+def queue_notifications(run_xcom: dict, attempt: str | None = None) -> dict[str, Any]:
     run = ReviewRun.from_xcom(run_xcom)
     if not run.is_live:
         return {"dry_run": True, "notifications_queued": 0}
-    with _stage(run, "queue_notifications") as conn:
+    with _stage(run, "queue_notifications", attempt) as conn:
         queued = notifications.queue_notifications(conn, run, load_policy(run.policy_version))
         failpoint("notify:before_commit")
         runs.record(conn, run, "notified", notifications_queued=_totals(conn, run)["notifications_queued"])
     return {"notifications_queued": queued}
 
 
-def build_report(run_xcom: dict) -> dict[str, Any]:
+def build_report(run_xcom: dict, attempt: str | None = None) -> dict[str, Any]:
     run = ReviewRun.from_xcom(run_xcom)
-    with _stage(run, "build_report") as conn:
+    with _stage(run, "build_report", attempt) as conn:
         summary = reports.build_report(conn, run, settings().report_dir)
         runs.record(conn, run, "reported", report_path=summary["report_path"])
     return summary

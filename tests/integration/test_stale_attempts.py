@@ -1,0 +1,56 @@
+"""A stale attempt cannot commit: an older attempt of a stage that wakes up after a newer attempt
+took over (a zombie worker, a cleared task) has its writes refused and rolled back, not merged."""
+
+from __future__ import annotations
+
+import pytest
+from checks import checksums, scalar
+from conftest import SECOND_DATE, load_portfolio
+
+from post_loan_review import ledger, runs, stages
+
+
+def prepare(engine):
+    load_portfolio(engine, accounts=1500)
+    run_xcom = stages.resolve_review_date(SECOND_DATE, False, None)
+    extracted = stages.extract_snapshots(run_xcom)
+    stages.validate_snapshots(run_xcom, extracted["previous_snapshot_date"])
+    stages.reassess_accounts(run_xcom)
+    return run_xcom
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(request):
+    return request.getfixturevalue("warehouse" if request.param == "sqlite" else "postgres_warehouse")
+
+
+def test_an_attempt_overtaken_while_asleep_is_refused_and_writes_nothing(engine, monkeypatch):
+    run_xcom = prepare(engine)
+    real_apply = ledger.apply_limit_changes
+    calls = []
+
+    def apply_with_a_newer_attempt_in_between(conn, run):
+        calls.append(run)
+        if len(calls) == 1:  # attempt 1 claimed the stage and fell asleep; attempt 2 runs to the end
+            stages.apply_limit_changes(run_xcom, attempt="try-2")
+        return real_apply(conn, run)
+
+    monkeypatch.setattr(ledger, "apply_limit_changes", apply_with_a_newer_attempt_in_between)
+    with pytest.raises(runs.StaleAttemptError, match="attempt try-1 was overtaken by a newer attempt"):
+        stages.apply_limit_changes(run_xcom, attempt="try-1")
+    monkeypatch.setattr(ledger, "apply_limit_changes", real_apply)
+
+    changes = scalar(engine, "select count(*) from limit_ledger")
+    assert changes > 0
+    assert changes == scalar(engine, """select count(*) from limit_decisions where is_applied
+        and (new_limit_fen <> old_limit_fen or new_status <> old_status)""")
+    assert scalar(engine, "select committed_attempt_id from stage_attempts where stage = 'apply_limit_changes'") == "try-2"
+    assert scalar(engine, "select status from review_runs") == "applied"  # the stale attempt did not mark it failed
+
+
+def test_a_retry_after_a_finished_attempt_commits_nothing_new(warehouse):
+    run_xcom = prepare(warehouse)
+    stages.apply_limit_changes(run_xcom, attempt="try-1")
+    before = checksums(warehouse)
+    stages.apply_limit_changes(run_xcom, attempt="try-2")  # a retry claims the stage and finds nothing to do
+    assert checksums(warehouse) == before

@@ -76,6 +76,7 @@ def test_parsing_a_dag_file_imports_nothing_heavy(dag_file):
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=os.environ.copy(),
                             check=True)
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
+    light = {"post_loan_review", "post_loan_review.assets"}  # names shared by DAGs; imports nothing
     heavy = [m for m in loaded if m.split(".")[0] in {"pandas", "great_expectations", "post_loan_review",
-                                                       "numpy", "pyarrow", "yaml", "sqlalchemy"}]
+                                                       "numpy", "pyarrow", "yaml", "sqlalchemy"} and m not in light]
     assert heavy == []

@@ -28,9 +28,11 @@ from datetime import timedelta
 from pathlib import Path
 
 import pendulum
-from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, get_current_context, task
+from airflow.sdk import (Asset, CronTriggerTimetable, DeadlineAlert, DeadlineReference, Param, SyncCallback, dag,
+                         get_current_context, task)
 
 from post_loan_review.assets import NOTIFICATIONS_ASSET_URI
+from post_loan_review.callbacks import task_failed
 
 POLICY_VERSIONS = sorted(p.stem for p in (Path(__file__).parents[1] / "include" / "policies").glob("*.yaml"))
 
@@ -49,7 +51,13 @@ POLICY_VERSIONS = sorted(p.stem for p in (Path(__file__).parents[1] / "include" 
         "retries": 2,
         "retry_delay": timedelta(minutes=5),
         "retry_exponential_backoff": True,
+        "execution_timeout": timedelta(hours=1),
+        "on_failure_callback": task_failed,
     },
+    # the night's review must be done four hours after it was queued (before the business day)
+    deadline=DeadlineAlert(reference=DeadlineReference.DAGRUN_QUEUED_AT, interval=timedelta(hours=4),
+                           callback=SyncCallback("post_loan_review.callbacks.deadline_missed",
+                                                 kwargs={"dag_id": "post_loan_review", "deadline": "4 h"})),
     params={
         "review_date": Param(None, type=["null", "string"], format="date",
                              title="Review date", description="Snapshot date to review; empty = from the schedule"),

@@ -23,6 +23,8 @@ class Settings:
     database_url: str
     report_dir: Path
     policy_version: str
+    pg_statement_timeout_ms: int
+    pg_lock_timeout_ms: int
 
 
 def settings() -> Settings:
@@ -31,4 +33,6 @@ def settings() -> Settings:
         database_url=os.environ.get("PLR_DATABASE_URL") or f"sqlite:///{LOCAL_DIR / 'warehouse.db'}",
         report_dir=Path(os.environ.get("PLR_REPORT_DIR") or LOCAL_DIR / "reports"),
         policy_version=os.environ.get("PLR_POLICY") or DEFAULT_POLICY_VERSION,
+        pg_statement_timeout_ms=int(os.environ.get("PLR_PG_STATEMENT_TIMEOUT_MS") or 30 * 60 * 1000),
+        pg_lock_timeout_ms=int(os.environ.get("PLR_PG_LOCK_TIMEOUT_MS") or 60 * 1000),
     )

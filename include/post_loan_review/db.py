@@ -29,6 +29,11 @@ def _engine_for(url: str) -> Engine:
             cursor.close()
 
         return engine
+    if url.startswith("postgresql"):
+        # a stuck statement or a lock held by a stuck session fails the task instead of hanging it
+        timeouts = settings()
+        return create_engine(url, pool_pre_ping=True, connect_args={"options": (
+            f"-c statement_timeout={timeouts.pg_statement_timeout_ms} -c lock_timeout={timeouts.pg_lock_timeout_ms}")})
     return create_engine(url, pool_pre_ping=True)
 
 

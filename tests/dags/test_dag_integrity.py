@@ -49,6 +49,16 @@ def test_schedule_and_run_settings(dag):
     for task in dag.tasks:
         assert task.retries >= 1, task.task_id
         assert task.owner == "risk-platform"
+        assert task.execution_timeout is not None and task.execution_timeout.total_seconds() <= 2 * 3600
+        assert task.on_failure_callback, task.task_id
+
+
+def test_failures_are_seen_a_deadline_and_a_failure_callback(dag):
+    from post_loan_review.callbacks import task_failed
+
+    assert dag.get_task("apply_limit_changes").on_failure_callback in (task_failed, [task_failed])
+    deadlines = dag.deadline if isinstance(dag.deadline, list) else [dag.deadline]
+    assert len(deadlines) == 1 and deadlines[0].interval.total_seconds() == 4 * 3600
 
 
 def test_params_make_the_trigger_form(dag):
@@ -76,7 +86,7 @@ def test_parsing_a_dag_file_imports_nothing_heavy(dag_file):
     result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=os.environ.copy(),
                             check=True)
     loaded = json.loads(result.stdout.strip().splitlines()[-1])
-    light = {"post_loan_review", "post_loan_review.assets"}  # names shared by DAGs; imports nothing
+    light = {"post_loan_review", "post_loan_review.assets", "post_loan_review.callbacks"}  # import nothing heavy
     heavy = [m for m in loaded if m.split(".")[0] in {"pandas", "great_expectations", "post_loan_review",
                                                        "numpy", "pyarrow", "yaml", "sqlalchemy"} and m not in light]
     assert heavy == []

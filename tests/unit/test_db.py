@@ -29,3 +29,9 @@ def test_bulk_insert_keeps_integers_nulls_and_dates(warehouse):
         rows = conn.execute(text("select account_id, snapshot_date, score, model_version "
                                  "from credit_score_snapshots order by account_id")).all()
     assert rows == [(1, "2026-11-27", 700, "m"), (2, "2026-11-27", None, None)]
+
+
+def test_postgresql_sessions_get_statement_and_lock_timeouts(postgres_warehouse):
+    with postgres_warehouse.connect() as conn:
+        assert conn.execute(text("show statement_timeout")).scalar() == "30min"
+        assert conn.execute(text("show lock_timeout")).scalar() == "1min"

@@ -1,0 +1,25 @@
+"""Airflow callbacks of the DAGs, kept in a module that imports nothing heavy: DAG files import it
+at parse time, and Airflow imports the deadline callback by its dotted path. The work happens in
+``alerts``, imported only when a callback fires."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+
+def task_failed(context: dict[str, Any]) -> None:
+    """on_failure_callback: record the failed attempt once and alert (never raises)."""
+    from post_loan_review import alerts
+
+    ti = context["ti"]
+    review_date = (context.get("params") or {}).get("review_date")
+    alerts.record_failure(ti.dag_id, ti.run_id, ti.task_id, ti.try_number, str(context.get("exception")),
+                          review_date=date.fromisoformat(review_date) if review_date else None)
+
+
+def deadline_missed(**kwargs: Any) -> None:
+    """Deadline callback: the run did not finish in time."""
+    from post_loan_review import alerts
+
+    alerts.deadline_missed(**kwargs)

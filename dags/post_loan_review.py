@@ -10,6 +10,7 @@ policy, then tells the customers what changed and why.
 | `extract_snapshots` | stages score, repayment, spending, security, inquiry and income data as of that date into `review_inputs` |
 | `validate_snapshots` | Great Expectations suites on the snapshots; quarantines bad rows; **stops the run** on a critical failure |
 | `reassess_accounts` | features, policy rules and guardrails: one decision per account with up to four reason codes |
+| `check_portfolio` | the breaker: too many decreases, too much exposure moved, or score drift (PSI) → `approve_changes` (a person approves; reject or a 6 h timeout applies nothing); else `no_approval_needed` |
 | `apply_limit_changes` | in one transaction: `limit_decisions`, the append-only `limit_ledger`, new current limits (skipped in a dry run) |
 | `queue_notifications` | one zh-CN / en notice per change in the `notifications` outbox (skipped in a dry run) |
 | `build_report` | HTML report with charts, `decisions.csv` and `summary.json` for the date |
@@ -28,6 +29,8 @@ from datetime import timedelta
 from pathlib import Path
 
 import pendulum
+from airflow.providers.standard.operators.empty import EmptyOperator
+from airflow.providers.standard.operators.hitl import ApprovalOperator
 from airflow.sdk import (Asset, CronTriggerTimetable, DeadlineAlert, DeadlineReference, Param, SyncCallback, dag,
                          get_current_context, task)
 
@@ -109,7 +112,15 @@ def post_loan_review():
 
         return stages.reassess_accounts(run, attempt())
 
-    @task
+    @task.branch
+    def check_portfolio(run: dict, reassessed: dict) -> str:
+        from post_loan_review import stages
+
+        result = stages.check_portfolio(run, attempt())
+        get_current_context()["ti"].xcom_push(key="breaker", value=result)
+        return "approve_changes" if result["breached"] and run["run_mode"] == "live" else "no_approval_needed"
+
+    @task(trigger_rule="none_failed_min_one_success")
     def apply_limit_changes(run: dict, reassessed: dict) -> dict:
         from post_loan_review import stages
 
@@ -121,7 +132,7 @@ def post_loan_review():
 
         return stages.queue_notifications(run, attempt())
 
-    @task
+    @task(trigger_rule="none_failed")  # also after a rejected approval: the report says nothing was applied
     def build_report(run: dict, queued: dict) -> dict:
         from post_loan_review import stages
 
@@ -131,7 +142,20 @@ def post_loan_review():
     extracted = extract_snapshots(run)
     validated = validate_snapshots(run, extracted)
     reassessed = reassess_accounts(run, validated)
+    guard = check_portfolio(run, reassessed)
+    approval = ApprovalOperator(
+        task_id="approve_changes",
+        subject="Portfolio breaker: apply tonight's limit changes?",
+        body="The review tripped the portfolio breaker: "
+             "{{ ti.xcom_pull(task_ids='check_portfolio', key='breaker')['reasons'] | join('; ') }}. "
+             "Read the dry-run figures before approving. Reject, or no answer within 6 hours, applies nothing.",
+        defaults=["Reject"],
+        response_timeout=timedelta(hours=6),
+        retries=0,
+    )
+    no_approval = EmptyOperator(task_id="no_approval_needed")
     applied = apply_limit_changes(run, reassessed)
+    guard >> [approval, no_approval] >> applied
     queued = queue_notifications(run, applied)
     build_report(run, queued)
 

@@ -78,6 +78,9 @@ class Policy:
     score_baseline_days: int
     evidence_min_on_time_months: int
     evidence_income_verified: bool
+    guard_max_lowering_share_pct: float
+    guard_max_exposure_change_pct: float
+    guard_max_score_psi: float
     lowering_rules: tuple[Rule, ...]
     restoring_rules: tuple[Rule, ...]
     restoration_requires: Condition
@@ -227,7 +230,8 @@ def load_policy_file(path: Path) -> Policy:
     except yaml.YAMLError as error:
         raise PolicyError(f"{path}: not valid YAML: {error}") from error
     top = _Reader(path, raw, "", {"version", "description", "limits", "cool_off_days", "windows_days",
-                                  "restoration_evidence", "challenger", "lowering_rules", "restoration"})
+                                  "restoration_evidence", "portfolio_guard", "challenger", "lowering_rules",
+                                  "restoration"})
     version = top.get("version", str)
     if version != path.stem:
         top.fail(f"{version!r} does not match the file name {path.stem!r}", "version")
@@ -236,6 +240,7 @@ def load_policy_file(path: Path) -> Policy:
     windows = top.child("windows_days", {"security_events", "income_verification", "score_baseline"})
     evidence = top.child("restoration_evidence", {"min_on_time_full_payment_months", "income_verified"})
     restoration = top.child("restoration", {"requires", "rules"})
+    guard = top.child("portfolio_guard", {"max_lowering_share_pct", "max_exposure_change_pct", "max_score_psi"})
     challenger = None
     if top.raw.get("challenger") is not None:
         section = top.child("challenger", {"policy", "share_pct", "experiment", "mode"})
@@ -261,6 +266,9 @@ def load_policy_file(path: Path) -> Policy:
         score_baseline_days=windows.get("score_baseline", int, 1, 3650),
         evidence_min_on_time_months=evidence.get("min_on_time_full_payment_months", int, 1, 600),
         evidence_income_verified=evidence.get("income_verified", bool),
+        guard_max_lowering_share_pct=float(guard.get("max_lowering_share_pct", (int, float), 0, 100)),
+        guard_max_exposure_change_pct=float(guard.get("max_exposure_change_pct", (int, float), 0, 100)),
+        guard_max_score_psi=float(guard.get("max_score_psi", (int, float), 0, 10)),
         lowering_rules=lowering,
         restoring_rules=restoring,
         restoration_requires=restoration.condition("requires"),

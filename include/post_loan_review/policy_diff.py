@@ -16,6 +16,9 @@ PARAMETERS = [  # (attribute, words, unit)
     ("score_baseline_days", "score baseline window", "days"),
     ("evidence_min_on_time_months", "on-time months that prove ability to pay", "months"),
     ("evidence_income_verified", "verified income proves ability to pay", ""),
+    ("guard_max_lowering_share_pct", "breaker: largest share of accounts lowered without approval", "%"),
+    ("guard_max_exposure_change_pct", "breaker: largest exposure change without approval", "%"),
+    ("guard_max_score_psi", "breaker: largest score drift (PSI) without approval", ""),
 ]
 
 

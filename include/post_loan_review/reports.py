@@ -159,7 +159,7 @@ def format_summary(summary: Mapping[str, Any]) -> str:
 
 # --- reading the run -------------------------------------------------------------------------
 
-def _score_counts(conn: Connection, snapshot_date: date) -> np.ndarray:
+def score_counts(conn: Connection, snapshot_date: date) -> np.ndarray:
     frame = db.read_frame(conn, "report/score_distribution", {"snapshot_date": snapshot_date})
     return score_histogram(frame["score"], frame["accounts"])
 
@@ -382,7 +382,7 @@ def _load_policy(version: str) -> Policy | None:
         return None
 
 
-def build_report(conn: Connection, run: ReviewRun, report_dir: Path) -> dict[str, Any]:
+def build_report(conn: Connection, run: ReviewRun, report_dir: Path, not_applied: str | None = None) -> dict[str, Any]:
     """Write the run's report.html, decisions.csv and summary.json under
     ``report_dir/<review date>/<run mode>/``; the summary with the three files' paths."""
     params = {"review_date": run.review_date, "run_mode": run.run_mode}
@@ -392,8 +392,8 @@ def build_report(conn: Connection, run: ReviewRun, report_dir: Path) -> dict[str
     quarantined = db.read_frame(conn, "report/quarantined_count", params)
     examples = db.read_frame(conn, "report/largest_changes", params)
     previous_date = previous_snapshot_date(conn, run.review_date)
-    current_scores = _score_counts(conn, run.review_date)
-    previous_scores = _score_counts(conn, previous_date) if previous_date else None
+    current_scores = score_counts(conn, run.review_date)
+    previous_scores = score_counts(conn, previous_date) if previous_date else None
     psi = psi_from_counts(previous_scores, current_scores) if previous_scores is not None else None
     summary = _summary(run, groups, reasons, quality, quarantined, previous_date, psi)
 
@@ -404,6 +404,7 @@ def build_report(conn: Connection, run: ReviewRun, report_dir: Path) -> dict[str
     html = _templates().get_template("report.html.j2").render(
         summary=summary,
         is_dry_run=not run.is_live,
+        not_applied=not_applied,
         policy_description=policy.description if policy else "",
         change_share=summary["changes"] * 100 / reviewed if reviewed else None,
         exposure_change=after - before,

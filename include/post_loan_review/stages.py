@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 from sqlalchemy import Connection
 
-from post_loan_review import db, ledger, notifications, quality, reassess, reports, runs, snapshots
+from post_loan_review import db, ledger, notifications, portfolio, quality, reassess, reports, runs, snapshots
 from post_loan_review.config import settings
 from post_loan_review.dates import resolve_review_date as _resolve_date
 from post_loan_review.failpoints import failpoint
@@ -89,6 +89,16 @@ def reassess_accounts(run_xcom: dict, attempt: str | None = None) -> dict[str, A
     return result
 
 
+def check_portfolio(run_xcom: dict, attempt: str | None = None) -> dict[str, Any]:
+    """The breaker's figures; a breached live run is recorded as awaiting approval."""
+    run = ReviewRun.from_xcom(run_xcom)
+    with _stage(run, "check_portfolio", attempt) as conn:
+        result = portfolio.check_portfolio(conn, run, load_policy(run.policy_version))
+        if result["breached"] and run.is_live:
+            runs.record(conn, run, "awaiting_approval", error_message="; ".join(result["reasons"]))
+    return result
+
+
 def _totals(conn: Connection, run: ReviewRun) -> dict[str, int]:
     frame = db.read_frame(conn, "apply/count_changes", {"review_date": run.review_date})
     return {column: int(frame.iloc[0][column]) for column in frame.columns}
@@ -119,14 +129,20 @@ def queue_notifications(run_xcom: dict, attempt: str | None = None) -> dict[str,
 def build_report(run_xcom: dict, attempt: str | None = None) -> dict[str, Any]:
     run = ReviewRun.from_xcom(run_xcom)
     with _stage(run, "build_report", attempt) as conn:
-        summary = reports.build_report(conn, run, settings().report_dir)
-        runs.record(conn, run, "reported", report_path=summary["report_path"])
+        recorded = db.read_frame(conn, "review/review_run", {"review_date": run.review_date, "run_mode": run.run_mode})
+        # still awaiting approval at report time: the approval was rejected or timed out
+        waiting = len(recorded) and recorded["status"].iloc[0] == "awaiting_approval"
+        not_applied = str(recorded["error_message"].iloc[0]) if waiting else None
+        summary = reports.build_report(conn, run, settings().report_dir, not_applied)
+        runs.record(conn, run, "not_applied" if waiting else "reported", report_path=summary["report_path"])
     return summary
 
 
-def review(review_date: str | date, dry_run: bool = False, policy_version: str | None = None) -> dict[str, Any]:
-    """The whole nightly review in-process, stage after stage, as the DAG runs it. The answer is
-    the report's summary plus ``stage_seconds``, the wall time of each stage."""
+def review(review_date: str | date, dry_run: bool = False, policy_version: str | None = None,
+           approved: bool = False) -> dict[str, Any]:
+    """The whole nightly review in-process, stage after stage, as the DAG runs it. A tripped
+    portfolio breaker stops a live run before apply (``PortfolioBreakerTripped``) unless a person
+    ``approved`` it. The answer is the report's summary plus ``stage_seconds``."""
     seconds: dict[str, float] = {}
 
     def timed(stage, *args):
@@ -139,6 +155,11 @@ def review(review_date: str | date, dry_run: bool = False, policy_version: str |
     extracted = timed(extract_snapshots, run_xcom)
     timed(validate_snapshots, run_xcom, extracted["previous_snapshot_date"])
     timed(reassess_accounts, run_xcom)
+    guard = timed(check_portfolio, run_xcom)
+    if guard["breached"] and not dry_run and not approved:
+        raise portfolio.PortfolioBreakerTripped(
+            f"review {review_date}: the portfolio breaker tripped ({'; '.join(guard['reasons'])}); nothing was "
+            "applied. Look at the dry-run figures, then re-run with approval (plr review --approve) or not at all.")
     timed(apply_limit_changes, run_xcom)
     timed(queue_notifications, run_xcom)
     summary = timed(build_report, run_xcom)

@@ -13,7 +13,8 @@ import pytest
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 TASK_ORDER = ["resolve_review_date", "extract_snapshots", "validate_snapshots", "reassess_accounts",
-              "apply_limit_changes", "queue_notifications", "build_report"]
+              "check_portfolio", "apply_limit_changes", "queue_notifications", "build_report"]
+BREAKER_PATHS = ["approve_changes", "no_approval_needed"]
 
 
 @pytest.fixture(scope="module")
@@ -34,10 +35,24 @@ def test_every_dag_file_imports_without_errors(dagbag):
 
 
 def test_tasks_run_in_the_documented_order(dag):
-    assert sorted(dag.task_ids) == sorted(TASK_ORDER)
+    assert sorted(dag.task_ids) == sorted(TASK_ORDER + BREAKER_PATHS)
     for upstream, downstream in zip(TASK_ORDER, TASK_ORDER[1:]):
+        if downstream == "apply_limit_changes":  # through the breaker's two paths
+            for path in BREAKER_PATHS:
+                assert dag.get_task(path).upstream_task_ids == {"check_portfolio"}
+                assert path in dag.get_task(downstream).upstream_task_ids
+            continue
         assert upstream in dag.get_task(downstream).upstream_task_ids, f"{upstream} -> {downstream}"
     assert dag.get_task("resolve_review_date").upstream_task_ids == set()
+
+
+def test_the_breaker_waits_for_a_person_and_silence_applies_nothing(dag):
+    approval = dag.get_task("approve_changes")
+    assert type(approval).__name__ == "ApprovalOperator"
+    assert approval.defaults == ["Reject"]  # a timeout takes the default: nothing applied
+    assert approval.response_timeout.total_seconds() == 6 * 3600
+    assert dag.get_task("apply_limit_changes").trigger_rule == "none_failed_min_one_success"
+    assert dag.get_task("build_report").trigger_rule == "none_failed"
 
 
 def test_schedule_and_run_settings(dag):
@@ -47,6 +62,8 @@ def test_schedule_and_run_settings(dag):
     assert dag.catchup is False
     assert dag.doc_md and "resolve_review_date" in dag.doc_md
     for task in dag.tasks:
+        if task.task_id == "approve_changes":
+            continue  # a person's answer is not retried; see the breaker test
         assert task.retries >= 1, task.task_id
         assert task.owner == "risk-platform"
         assert task.execution_timeout is not None and task.execution_timeout.total_seconds() <= 2 * 3600

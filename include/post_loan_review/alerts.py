@@ -49,10 +49,3 @@ def send_alert(payload: dict[str, Any]) -> None:
             pass
     except Exception:
         log.exception("could not post the alert to %s", url)
-
-
-def deadline_missed(**kwargs: Any) -> None:
-    """The nightly run's deadline passed: record it like a failure of the whole run."""
-    run_id = str(kwargs.get("run_id") or kwargs.get("dag_run_id") or "unknown")
-    record_failure(str(kwargs.get("dag_id", "post_loan_review")), run_id, "deadline", 0,
-                   f"the run did not finish within its deadline ({kwargs.get('deadline', 'see the DAG')})")

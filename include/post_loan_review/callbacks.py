@@ -1,6 +1,5 @@
 """Airflow callbacks of the DAGs, kept in a module that imports nothing heavy: DAG files import it
-at parse time, and Airflow imports the deadline callback by its dotted path. The work happens in
-``alerts``, imported only when a callback fires."""
+at parse time. The work happens in ``alerts``, imported only when a callback fires."""
 
 from __future__ import annotations
 
@@ -18,8 +17,10 @@ def task_failed(context: dict[str, Any]) -> None:
                           review_date=date.fromisoformat(review_date) if review_date else None)
 
 
-def deadline_missed(**kwargs: Any) -> None:
-    """Deadline callback: the run did not finish in time."""
+def run_failed(context: dict[str, Any]) -> None:
+    """The DAG's on_failure_callback: the run failed as a whole, e.g. it ran past its dagrun_timeout."""
     from post_loan_review import alerts
 
-    alerts.deadline_missed(**kwargs)
+    run = context.get("dag_run")
+    alerts.record_failure(getattr(run, "dag_id", "post_loan_review"), getattr(run, "run_id", "unknown"),
+                          "dag_run", 0, str(context.get("reason") or "the run failed or ran out of time"))

@@ -70,12 +70,12 @@ def test_schedule_and_run_settings(dag):
         assert task.on_failure_callback, task.task_id
 
 
-def test_failures_are_seen_a_deadline_and_a_failure_callback(dag):
-    from post_loan_review.callbacks import task_failed
+def test_failures_are_seen_a_run_timeout_and_failure_callbacks(dag):
+    from post_loan_review.callbacks import run_failed, task_failed
 
     assert dag.get_task("apply_limit_changes").on_failure_callback in (task_failed, [task_failed])
-    deadlines = dag.deadline if isinstance(dag.deadline, list) else [dag.deadline]
-    assert len(deadlines) == 1 and deadlines[0].interval.total_seconds() == 4 * 3600
+    assert dag.dagrun_timeout.total_seconds() == 6 * 3600
+    assert dag.on_failure_callback in (run_failed, [run_failed])
 
 
 def test_params_make_the_trigger_form(dag):

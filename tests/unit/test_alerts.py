@@ -46,6 +46,7 @@ def test_a_broken_alert_channel_or_warehouse_never_raises(warehouse, monkeypatch
     assert alerts.record_failure("d", "r2", "t", 1, "boom") is True  # logged, not raised
 
 
-def test_a_missed_deadline_is_recorded_as_a_failure_of_the_run(warehouse):
-    callbacks.deadline_missed(dag_id="post_loan_review", run_id="scheduled__2026-11-27", deadline="4 h")
-    assert scalar(warehouse, "select task_id from run_failures") == "deadline"
+def test_a_failed_run_is_recorded_as_a_failure_of_the_run(warehouse):
+    run = SimpleNamespace(dag_id="post_loan_review", run_id="scheduled__2026-11-27")
+    callbacks.run_failed({"dag_run": run, "reason": "timed_out"})
+    assert scalar(warehouse, "select task_id || ':' || error from run_failures") == "dag_run:timed_out"

@@ -50,6 +50,13 @@ def build_features(inputs: pd.DataFrame, review_date: date) -> pd.DataFrame:
     """The inputs plus the derived features the policy reads. Missing inputs stay missing,
     so a condition on them is false rather than guessed."""
     f = inputs.copy()
+    # text in a numeric input (an account the quality gate quarantined) must not crash the night:
+    # it becomes missing here, and the account is held anyway
+    for column in f.columns.intersection(list(FEATURE_RANGES)):
+        if not pd.api.types.is_numeric_dtype(f[column]):
+            number = pd.to_numeric(f[column], errors="coerce")
+            whole = number.dropna()
+            f[column] = number.astype("Int64") if (whole == whole.round()).all() else number
     score = f["score"].astype("Float64")
     drop_vs_previous = f["previous_score"].astype("Float64") - score
     drop_vs_baseline = f["baseline_score_90d"].astype("Float64") - score

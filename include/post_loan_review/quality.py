@@ -45,7 +45,21 @@ class Rule:
     kwargs: dict[str, Any] = field(default_factory=dict)
 
 
-def _rules(table_name: str, previous_row_count: int | None) -> list[Rule]:
+MAX_PLAUSIBLE_FEN = 10**11  # a billion yuan: no consumer credit line comes near it
+# numeric columns of each snapshot: text in them is quarantined, not allowed to stop or crash a run
+NUMERIC_COLUMNS = {
+    "credit_score_snapshots": ["score"],
+    "repayment_snapshots": [
+        "statement_balance_fen", "minimum_due_fen", "amount_paid_fen", "days_past_due",
+        "overdue_count_3m", "overdue_count_6m", "overdue_count_12m", "min_payment_only_months",
+        "on_time_full_payment_months", "utilisation_ratio",
+    ],
+}
+MONEY_COLUMNS = ["statement_balance_fen", "minimum_due_fen", "amount_paid_fen"]
+IS_NUMBER, RAW = "__is_number", "__raw"  # the gate's helper columns beside a numeric column
+
+
+def _rules(table_name: str, expected_row_count: int | None) -> list[Rule]:
     import great_expectations.expectations as gxe
 
     mostly = 1 - MAX_BAD_ROW_SHARE
@@ -64,30 +78,47 @@ def _rules(table_name: str, previous_row_count: int | None) -> list[Rule]:
              {"column": "account_id"}),
         row_rule("account_known", "known_account_id", gxe.ExpectColumnValuesToNotBeNull),
     ]
-    if previous_row_count:
+    if expected_row_count:
         rules.append(Rule("row_count_stable", "critical", None, gxe.ExpectTableRowCountToBeBetween, {
-            "min_value": int(previous_row_count * (1 - ROW_COUNT_TOLERANCE)),
-            "max_value": int(previous_row_count * (1 + ROW_COUNT_TOLERANCE)),
+            "min_value": int(expected_row_count * (1 - ROW_COUNT_TOLERANCE)),
+            "max_value": int(expected_row_count * (1 + ROW_COUNT_TOLERANCE)),
         }))
+    # text where a number belongs (a feed that formats '1,000.00', writes 'NaN' or 'abc')
+    rules += [row_rule(f"{column}_is_number", f"{column}{IS_NUMBER}", gxe.ExpectColumnValuesToBeInSet,
+                       value_set=[True]) for column in NUMERIC_COLUMNS[table_name]]
     if table_name == "credit_score_snapshots":
         rules += [
-            row_rule("score_present", "score", gxe.ExpectColumnValuesToNotBeNull),
+            row_rule("score_present", f"score{RAW}", gxe.ExpectColumnValuesToNotBeNull),
             row_rule("score_in_range", "score", gxe.ExpectColumnValuesToBeBetween, min_value=350, max_value=950),
         ]
     else:
-        rules += [
-            row_rule("days_past_due_present", "days_past_due", gxe.ExpectColumnValuesToNotBeNull),
-            non_negative("days_past_due"),
-            non_negative("statement_balance_fen"),
-            non_negative("minimum_due_fen"),
-            non_negative("amount_paid_fen"),
-            non_negative("overdue_count_3m"),
-            non_negative("min_payment_only_months"),
-            non_negative("on_time_full_payment_months"),
-            row_rule("utilisation_in_range", "utilisation_ratio", gxe.ExpectColumnValuesToBeBetween,
-                     min_value=0, max_value=5),
-        ]
+        # present: a value was delivered (text counts as delivered; _is_number judges it)
+        rules += [row_rule(f"{column}_present", f"{column}{RAW}", gxe.ExpectColumnValuesToNotBeNull)
+                  for column in NUMERIC_COLUMNS[table_name]]
+        rules += [non_negative(column) for column in NUMERIC_COLUMNS[table_name] if column != "utilisation_ratio"]
+        rules += [row_rule(f"{column}_in_range", column, gxe.ExpectColumnValuesToBeBetween, max_value=MAX_PLAUSIBLE_FEN)
+                  for column in MONEY_COLUMNS]
+        rules.append(row_rule("utilisation_in_range", "utilisation_ratio", gxe.ExpectColumnValuesToBeBetween,
+                              min_value=0, max_value=5))
     return rules
+
+
+def _shown(column: str | None) -> str | None:
+    """The feed's own column name behind a helper column of the gate."""
+    return None if column is None else column.removesuffix(IS_NUMBER).removesuffix(RAW)
+
+
+def _coerce_numbers(table_name: str, frame: pd.DataFrame) -> pd.DataFrame:
+    """Numeric columns as numbers (text becomes missing), with a flag column saying which values
+    were not numbers and the raw values kept for the quarantine."""
+    frame = frame.copy()
+    for column in NUMERIC_COLUMNS[table_name]:
+        raw = frame[column]
+        number = pd.to_numeric(raw, errors="coerce")
+        frame[f"{column}{IS_NUMBER}"] = (raw.isna() | number.notna()).to_numpy(dtype=bool)
+        frame[f"{column}{RAW}"] = raw
+        frame[column] = number
+    return frame
 
 
 REQUIRED_COLUMNS = {
@@ -112,7 +143,7 @@ def _gx_batch(table_name: str, frame: pd.DataFrame):
         batch_parameters={"dataframe": frame})
 
 
-def validate_table(table_name: str, frame: pd.DataFrame, previous_row_count: int | None
+def validate_table(table_name: str, frame: pd.DataFrame, expected_row_count: int | None
                    ) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Run the suite of ``table_name`` on ``frame``: (results, quarantined rows)."""
     import great_expectations as gx
@@ -121,7 +152,8 @@ def validate_table(table_name: str, frame: pd.DataFrame, previous_row_count: int
     if missing:
         raise QualityGateError(f"{table_name}: required column(s) {', '.join(missing)} missing "
                                f"(rule columns_present); the snapshot feed changed shape")
-    rules = _rules(table_name, previous_row_count)
+    frame = _coerce_numbers(table_name, frame)
+    rules = _rules(table_name, expected_row_count)
     batch = _gx_batch(table_name, frame)  # the context must exist before the suite
     suite = gx.ExpectationSuite(name=table_name)
     for rule in rules:
@@ -142,7 +174,7 @@ def validate_table(table_name: str, frame: pd.DataFrame, previous_row_count: int
         else:
             detail = f"{result.get('unexpected_count', 0)} of {result.get('element_count', len(frame))} rows broke it"
         results.append({
-            "table_name": table_name, "expectation": rule.name, "column_name": rule.column,
+            "table_name": table_name, "expectation": rule.name, "column_name": _shown(rule.column),
             "severity": "critical" if rule.severity == "critical" else "row",
             "success": bool(outcome.success),
             "unexpected_count": int(result.get("unexpected_count", 0) or 0),
@@ -151,13 +183,17 @@ def validate_table(table_name: str, frame: pd.DataFrame, previous_row_count: int
         })
         if rule.severity == "row" and unexpected:
             bad = pd.DataFrame(unexpected)
+            column = _shown(rule.column)
+            lookup = frame.drop_duplicates("account_id").set_index("account_id")
+            shown = lookup.loc[bad["account_id"], f"{column}{RAW}" if column in NUMERIC_COLUMNS[table_name]
+                               else rule.column]
             quarantined.append(pd.DataFrame({
                 "table_name": table_name,
-                "account_id": bad["account_id"].astype("int64"),
+                "account_id": bad["account_id"].astype("int64").to_numpy(),
                 "rule": rule.name,
-                "column_name": rule.column,
-                "bad_value": bad[rule.column].astype(object).where(bad[rule.column].notna(), None)
-                .map(lambda v: None if v is None else str(v)) if rule.column in bad else None,
+                "column_name": column,
+                "bad_value": shown.astype(object).where(shown.notna(), None).map(
+                    lambda v: None if v is None else str(v)).to_numpy(),
             }))
     quarantine = (pd.concat(quarantined, ignore_index=True).drop_duplicates(["account_id", "rule"])
                   if quarantined else pd.DataFrame(columns=["table_name", "account_id", "rule", "column_name", "bad_value"]))
@@ -187,6 +223,7 @@ def validate_snapshots(conn: Connection, run: ReviewRun, previous_snapshot_date:
     quarantined rows. ``failure`` in the answer names table, column and rule of a failed gate;
     the caller commits the results first, then stops the run with it."""
     params = {"review_date": run.review_date, "run_mode": run.run_mode}
+    reviewable = int(db.read_frame(conn, "review/reviewable_account_count", {})["reviewable_accounts"].iloc[0])
     previous_counts = {}
     if previous_snapshot_date is not None:
         counts = db.read_frame(conn, "review/snapshot_row_counts", {"snapshot_date": previous_snapshot_date})
@@ -195,7 +232,9 @@ def validate_snapshots(conn: Connection, run: ReviewRun, previous_snapshot_date:
     for table_name, query in (("credit_score_snapshots", "review/credit_score_snapshot_rows"),
                               ("repayment_snapshots", "review/repayment_snapshot_rows")):
         frame = db.read_frame(conn, query, {"snapshot_date": run.review_date})
-        results, quarantined = validate_table(table_name, frame, previous_counts.get(table_name))
+        # without an earlier snapshot, a feed should still cover the reviewable accounts
+        expected = previous_counts.get(table_name) or reviewable
+        results, quarantined = validate_table(table_name, frame, expected)
         all_results.append(results)
         all_quarantined.append(quarantined)
     results = pd.concat(all_results, ignore_index=True)

@@ -27,7 +27,7 @@ def failed(results):
 
 
 def test_clean_scores_pass_every_expectation():
-    results, quarantined = validate_table("credit_score_snapshots", scores(), previous_row_count=2000)
+    results, quarantined = validate_table("credit_score_snapshots", scores(), expected_row_count=2000)
     assert results["success"].all()
     assert {"snapshot_present", "account_id_unique", "score_in_range", "row_count_stable"} <= set(results["expectation"])
     assert quarantined.empty
@@ -35,7 +35,7 @@ def test_clean_scores_pass_every_expectation():
 
 def test_a_few_bad_rows_are_quarantined_with_their_rule_and_value():
     frame = scores(score={4: 9999, 9: 120, 11: pd.NA}, known_account_id={20: pd.NA})
-    results, quarantined = validate_table("credit_score_snapshots", frame, previous_row_count=None)
+    results, quarantined = validate_table("credit_score_snapshots", frame, expected_row_count=None)
     assert results["success"].all()  # a handful of rows is not an incident
     by_rule = quarantined.set_index(["account_id", "rule"])["bad_value"]
     assert by_rule[(5, "score_in_range")] == "9999"
@@ -54,12 +54,12 @@ def test_too_many_bad_rows_fail_the_row_rule():
 
 
 def test_an_empty_snapshot_fails_the_critical_presence_rule():
-    results, _ = validate_table("credit_score_snapshots", scores(0), previous_row_count=None)
+    results, _ = validate_table("credit_score_snapshots", scores(0), expected_row_count=None)
     assert "snapshot_present" in failed(results)
 
 
 def test_a_volume_jump_against_the_previous_day_fails():
-    results, _ = validate_table("credit_score_snapshots", scores(1000), previous_row_count=2000)
+    results, _ = validate_table("credit_score_snapshots", scores(1000), expected_row_count=2000)
     assert failed(results) == {"row_count_stable"}
     row = results.set_index("expectation").loc["row_count_stable"]
     assert "observed 1000" in row["details"] and row["severity"] == "critical"

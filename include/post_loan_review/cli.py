@@ -9,6 +9,7 @@
   plr policy check FILE             check a policy file
   plr policy diff A B               what changed between two policy files, in words
   plr simulate --policy FILE --date D   a candidate policy on a past date, compared; applies nothing
+  plr dispatch [--max-batches N]    deliver the queued notifications (PLR_NOTIFY_SENDER), at least once
 """
 
 from __future__ import annotations
@@ -148,6 +149,19 @@ def _simulate(args) -> int:
     return 0
 
 
+def _dispatch(args) -> int:
+    from post_loan_review import dispatch
+
+    sender = dispatch.sender_from_env()
+    started = time.perf_counter()
+    result = dispatch.dispatch_notifications(db.engine(), sender, dispatch.system_clock,
+                                             max_batches=args.max_batches)
+    print(f"dispatched through {sender!r} in {time.perf_counter() - started:.1f} s: sent {result['sent']:,}, "
+          f"failed {result['failed']:,} (dead-lettered {result['dead_lettered']:,}), "
+          f"still queued {result['remaining']:,}, in {result['batches']} batch(es)")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="plr", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = top.add_subparsers(dest="command", required=True)
@@ -187,6 +201,12 @@ def parser() -> argparse.ArgumentParser:
     simulate.add_argument("--policy", required=True, help="a policy file, or a version of include/policies")
     simulate.add_argument("--date", type=_date, required=True, help="the review date to simulate")
     simulate.set_defaults(run=_simulate)
+
+    dispatch = commands.add_parser("dispatch", help="deliver the queued notifications, at least once "
+                                   "(sender: PLR_NOTIFY_SENDER=file|webhook|smtp)")
+    dispatch.add_argument("--max-batches", type=int, default=None,
+                          help="stop after N batches (default: until nothing is due)")
+    dispatch.set_defaults(run=_dispatch)
 
     policy = commands.add_parser("policy", help="check and compare policy files").add_subparsers(
         dest="policy_command", required=True)

@@ -110,7 +110,11 @@ def apply_limit_changes(run_xcom: dict, attempt: str | None = None) -> dict[str,
         return {"dry_run": True, "changes_applied": 0}
     with _stage(run, "apply_limit_changes", attempt) as conn:
         result = ledger.apply_limit_changes(conn, run)
-        runs.record(conn, run, "applied", changes_applied=_totals(conn, run)["changes_applied"])
+        # the outbox rows commit in the same transaction as the changes they announce
+        result["notifications_queued"] = notifications.queue_notifications(conn, run, load_policy(run.policy_version))
+        totals = _totals(conn, run)
+        runs.record(conn, run, "applied", changes_applied=totals["changes_applied"],
+                    notifications_queued=totals["notifications_queued"])
     failpoint("apply:after_commit")  # committed, but the task never reported success
     return result
 
@@ -120,6 +124,8 @@ def queue_notifications(run_xcom: dict, attempt: str | None = None) -> dict[str,
     if not run.is_live:
         return {"dry_run": True, "notifications_queued": 0}
     with _stage(run, "queue_notifications", attempt) as conn:
+        # apply queued them with the changes; this finds any change still without its notice
+        # (a warehouse applied by an older version) and announces the outbox to the dispatcher
         queued = notifications.queue_notifications(conn, run, load_policy(run.policy_version))
         failpoint("notify:before_commit")
         runs.record(conn, run, "notified", notifications_queued=_totals(conn, run)["notifications_queued"])

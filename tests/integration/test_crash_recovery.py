@@ -73,3 +73,12 @@ def test_a_crash_inside_the_apply_transaction_leaves_the_date_unapplied(tmp_path
     for table_name in ("limit_decisions", "limit_ledger", "decision_traces", "notifications"):
         assert scalar(engine, f"select count(*) from {table_name}") == 0, table_name
     assert scalar(engine, "select count(*) from accounts where limit_set_by_review_date is not null") == 0
+
+
+def test_notices_commit_with_the_changes_they_announce(tmp_path):
+    url = f"sqlite:///{tmp_path / 'outbox.db'}"
+    engine = db.engine(url)
+    load_portfolio(engine, accounts=1500)
+    assert plr_review(url, tmp_path / "reports", SECOND_DATE, "apply:after_commit") == CRASH_EXIT_CODE
+    changes = scalar(engine, "select count(*) from limit_ledger")
+    assert changes > 0 and scalar(engine, "select count(*) from notifications") == changes

@@ -114,12 +114,25 @@ def schema_drift(conn: Connection) -> list[str]:
     problems = []
     for table_name in expected.get_table_names():
         if table_name in present:
-            have = {c["name"] for c in actual.get_columns(table_name)}
+            have = {c["name"]: c["type"] for c in actual.get_columns(table_name)}
             missing = [c["name"] for c in expected.get_columns(table_name) if c["name"] not in have]
             if missing:
                 problems.append(f"{table_name} lacks {', '.join(missing)}")
+            for column in expected.get_columns(table_name):
+                found = have.get(column["name"])
+                if found is not None and _kind(found) and _kind(column["type"]) and _kind(found) != _kind(column["type"]):
+                    problems.append(f"{table_name}.{column['name']} is {found}, expected {column['type']}")
     scratch.dispose()
     return problems
+
+
+def _kind(sql_type) -> str | None:
+    """The kind of values a column type holds (int, str, float, date, ...), the same on SQLite and
+    PostgreSQL; None when SQLAlchemy cannot tell."""
+    try:
+        return sql_type.python_type.__name__
+    except NotImplementedError:
+        return None
 
 
 def init_db(conn: Connection) -> list[str]:

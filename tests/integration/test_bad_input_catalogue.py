@@ -346,13 +346,10 @@ CATALOGUE = [
               statements("alter table repayment_snapshots drop column days_past_due"), "stop",
               "db.init_db schema_drift (resolve_review_date), before any stage", error=SchemaDriftError,
               fragments=("repayment_snapshots lacks days_past_due",))),
-    gap(Bad("schema_column_retyped", "credit_score_snapshots.score recreated as text ('712')",
-            retype_score_as_text, "stop",
-            "proceeds today: the gate reads the text '712' as the number 712, so decisions are right, "
-            "but nobody is told the column's type changed; schema_drift checks names only",
-            fragments=("credit_score_snapshots.score", "integer")),
-        "schema_drift compares column names only, not types: a retyped column is read through the "
-        "gate's number coercion instead of being reported", now=pytest.fail.Exception),
+    entry(Bad("schema_column_retyped", "credit_score_snapshots.score recreated as text ('712')",
+              retype_score_as_text, "stop",
+              "db.init_db schema_drift compares column kinds too (resolve_review_date), before any stage",
+              error=SchemaDriftError, fragments=("credit_score_snapshots.score is TEXT, expected INTEGER",))),
     entry(Bad("schema_column_added", "a new column in credit_score_snapshots (score_band text)",
               statements("alter table credit_score_snapshots add column score_band text",
                          "update credit_score_snapshots set score_band = 'A'"), "ignored",

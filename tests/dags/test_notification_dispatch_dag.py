@@ -4,10 +4,6 @@ exponential backoff."""
 
 from __future__ import annotations
 
-import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -54,22 +50,3 @@ def test_one_dispatch_task_retried_with_exponential_backoff(dag):
     assert task.retries == 3
     assert task.retry_exponential_backoff
     assert task.owner == "risk-platform"
-
-
-def test_parsing_imports_nothing_heavy_only_the_asset_name():
-    """Parsing imports nothing heavy: of the package, only the import-free ``assets`` module."""
-    dag_file = "notification_dispatch.py"
-    probe = (
-        "import sys, json, importlib.util\n"
-        "import airflow.sdk\n"
-        "before = set(sys.modules)\n"
-        f"spec = importlib.util.spec_from_file_location('dag_under_test', {str(DAGS / dag_file)!r})\n"
-        "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
-        "print(json.dumps(sorted(set(sys.modules) - before)))\n"
-    )
-    result = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, env=os.environ.copy(),
-                            check=True)
-    loaded = json.loads(result.stdout.strip().splitlines()[-1])
-    heavy = [m for m in loaded if m.split(".")[0] in {"pandas", "great_expectations", "post_loan_review",
-                                                       "numpy", "pyarrow", "yaml", "sqlalchemy"}]
-    assert heavy == ["post_loan_review", "post_loan_review.assets"]

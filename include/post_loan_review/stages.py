@@ -22,6 +22,7 @@ from post_loan_review.failpoints import failpoint
 from post_loan_review.policy import load_policy
 from post_loan_review.runs import ReviewRun
 
+
 @contextlib.contextmanager
 def _stage(run: ReviewRun, name: str, attempt: str | None) -> Iterator[Connection]:
     """One transaction for the stage, committed only while this attempt still owns the stage

@@ -12,7 +12,7 @@ from sqlalchemy import Connection
 from post_loan_review import db
 from post_loan_review.guardrails import GUARDRAILS
 from post_loan_review.policy import MAX_REASONS, PolicyError, load_policy
-from post_loan_review.reports import format_yuan
+from post_loan_review.money import format_yuan
 
 ACTION_WORDS = {
     "DECREASE": "the limit was lowered", "DECREASE_TO_FLOOR": "the limit was lowered to the floor",

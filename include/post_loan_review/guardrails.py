@@ -14,9 +14,9 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from post_loan_review.money import FEN_PER_YUAN, yuan_column
 from post_loan_review.policy import Evaluation, Policy
 
-FEN_PER_YUAN = 100
 # every guardrail that can shape a decision, as it is shown to operators
 GUARDRAILS = {
     "DATA_QUALITY_HOLD": "a snapshot row was quarantined: no action",
@@ -48,9 +48,7 @@ def _text(values: np.ndarray) -> pd.Series:
 
 
 def _yuan(fen: np.ndarray) -> pd.Series:
-    """Integer fen as '¥123.45' text, column-wise."""
-    fen = np.asarray(fen, dtype="int64")
-    return "¥" + _text(fen // FEN_PER_YUAN) + "." + _text(fen % FEN_PER_YUAN).str.zfill(2)
+    return "¥" + yuan_column(fen)
 
 
 def _round_down_to_yuan(fen: np.ndarray) -> np.ndarray:

@@ -12,6 +12,7 @@ from sqlalchemy import Connection
 
 from post_loan_review import db
 from post_loan_review.config import TEMPLATE_DIR
+from post_loan_review.money import yuan_column
 from post_loan_review.policy import MAX_REASONS, Policy, load_policy
 from post_loan_review.runs import ReviewRun
 
@@ -25,12 +26,6 @@ def load_templates(language: str) -> dict:
     if not path.is_file():
         raise FileNotFoundError(f"no notification templates for language {language!r}: {path}")
     return yaml.safe_load(path.read_text(encoding="utf-8"))
-
-
-def _yuan(fen: pd.Series) -> pd.Series:
-    """Integer fen as yuan text with two decimals, without going through float."""
-    fen = fen.astype("int64")
-    return (fen // 100).astype(str) + "." + (fen % 100).astype(str).str.zfill(2)
 
 
 def _fill(template: str, fields: dict[str, pd.Series | str], index: pd.Index) -> pd.Series:
@@ -73,8 +68,8 @@ def render(changes: pd.DataFrame, policy: Policy) -> pd.DataFrame:
         advice = first_advice + extra
         fields = {
             "review_date": pd.to_datetime(group["review_date"]).dt.strftime("%Y-%m-%d").astype("string"),
-            "old_limit": _yuan(group["old_limit_fen"]),
-            "new_limit": _yuan(group["new_limit_fen"]),
+            "old_limit": pd.Series(yuan_column(group["old_limit_fen"]).to_numpy(), index=group.index),
+            "new_limit": pd.Series(yuan_column(group["new_limit_fen"]).to_numpy(), index=group.index),
             "reasons": joined,
             "advice": advice,
         }

@@ -33,6 +33,7 @@ from sqlalchemy import Connection
 from post_loan_review import db
 from post_loan_review.config import TEMPLATE_DIR
 from post_loan_review.guardrails import GUARDRAILS
+from post_loan_review.money import format_yuan
 from post_loan_review.policy import ACTIONS, LOWERING_ACTIONS, Policy, PolicyError, load_policy
 from post_loan_review.runs import ReviewRun
 from post_loan_review.snapshots import previous_snapshot_date
@@ -45,7 +46,6 @@ PSI_WATCH, PSI_SHIFTED = 0.10, 0.25  # below WATCH: stable; up to SHIFTED: watch
 
 TOP_REASONS = 10
 CSV_BATCH_ROWS = 50_000
-FEN_PER_YUAN = 100
 
 REPORT_FILE, DECISIONS_FILE, SUMMARY_FILE = "report.html", "decisions.csv", "summary.json"
 
@@ -121,18 +121,11 @@ def _mask_ids_in_text(text: Any) -> str:
     return _ACCOUNT_ID_LIKE.sub(lambda match: mask_account_id(match.group()), str(text))
 
 
-def format_yuan(fen: int) -> str:
-    """Fen as yuan with thousands separators, exact (no float): 123456789 -> '¥1,234,567.89'."""
-    fen = int(fen)
-    sign, fen = ("-", -fen) if fen < 0 else ("", fen)
-    return f"{sign}¥{fen // FEN_PER_YUAN:,}.{fen % FEN_PER_YUAN:02d}"
-
-
-def _change_pct(before: int, after: int) -> float | None:
+def change_pct(before: int, after: int) -> float | None:
     return None if before == 0 else (after - before) * 100 / before
 
 
-def _format_pct(value: float | None, signed: bool = False) -> str:
+def format_pct(value: float | None, signed: bool = False) -> str:
     if value is None:
         return "n/a"
     if signed:
@@ -152,7 +145,7 @@ def format_summary(summary: Mapping[str, Any]) -> str:
         *(f"  {action:<{width}}  {count:>12,}" for action, count in actions.items()),
         f"Exposure before: {format_yuan(before)}",
         f"Exposure after:  {format_yuan(after)}",
-        f"Change: {_format_pct(_change_pct(before, after), signed=True)}",
+        f"Change: {format_pct(change_pct(before, after), signed=True)}",
     ]
     return "\n".join(lines)
 
@@ -331,19 +324,19 @@ def _quality_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
 # --- writing ---------------------------------------------------------------------------------
 
 @functools.cache
-def _templates():
+def templates():
     from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
     environment = Environment(loader=FileSystemLoader(TEMPLATE_DIR), autoescape=True,
                               undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
     environment.filters["yuan"] = format_yuan
     environment.filters["num"] = lambda value: f"{int(value):,}"
-    environment.filters["pct"] = _format_pct
-    environment.filters["signed_pct"] = lambda value: _format_pct(value, signed=True)
+    environment.filters["pct"] = format_pct
+    environment.filters["signed_pct"] = lambda value: format_pct(value, signed=True)
     return environment
 
 
-def _write_atomic(path: Path, write: Callable[[IO[str]], Any]) -> None:
+def write_atomic(path: Path, write: Callable[[IO[str]], Any]) -> None:
     """Write ``path`` through a temporary file in the same folder, then move it into place."""
     temporary = path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
     try:
@@ -401,17 +394,17 @@ def build_report(conn: Connection, run: ReviewRun, report_dir: Path, not_applied
     reviewed = summary["accounts_reviewed"]
     before, after = summary["exposure_before_fen"], summary["exposure_after_fen"]
     lowering = sum(summary["actions"].get(action, 0) for action in LOWERING_ACTIONS)
-    html = _templates().get_template("report.html.j2").render(
+    html = templates().get_template("report.html.j2").render(
         summary=summary,
         is_dry_run=not run.is_live,
         not_applied=not_applied,
         policy_description=policy.description if policy else "",
         change_share=summary["changes"] * 100 / reviewed if reviewed else None,
         exposure_change=after - before,
-        exposure_change_pct=_change_pct(before, after),
+        exposure_change_pct=change_pct(before, after),
         actions_chart=_hbar_chart([
             {"label": ACTION_LABELS.get(action, action), "value": count, "colour": ACTION_COLOURS.get(action, "#888"),
-             "text": f"{count:,} · {_format_pct(count * 100 / reviewed if reviewed else None)}"}
+             "text": f"{count:,} · {format_pct(count * 100 / reviewed if reviewed else None)}"}
             for action, count in summary["actions"].items()], row_height=38),
         exposure_chart=_hbar_chart([
             {"label": "复核前 before", "value": before, "colour": "#8d99ab", "text": format_yuan(before)},
@@ -439,8 +432,8 @@ def build_report(conn: Connection, run: ReviewRun, report_dir: Path, not_applied
     folder.mkdir(parents=True, exist_ok=True)
     paths = {"report_path": folder / REPORT_FILE, "decisions_path": folder / DECISIONS_FILE,
              "summary_path": folder / SUMMARY_FILE}
-    _write_atomic(paths["decisions_path"], lambda handle: _write_decisions_csv(conn, params, handle))
-    _write_atomic(paths["report_path"], lambda handle: handle.write(html))
-    _write_atomic(paths["summary_path"],
+    write_atomic(paths["decisions_path"], lambda handle: _write_decisions_csv(conn, params, handle))
+    write_atomic(paths["report_path"], lambda handle: handle.write(html))
+    write_atomic(paths["summary_path"],
                   lambda handle: handle.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n"))
     return {**summary, **{key: str(path) for key, path in paths.items()}}

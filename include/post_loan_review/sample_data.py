@@ -22,8 +22,8 @@ import pandas as pd
 from sqlalchemy import Connection
 
 from post_loan_review import db
+from post_loan_review.money import FEN_PER_YUAN
 
-FEN_PER_YUAN = 100
 FIRST_ACCOUNT_ID = 100_000_001
 SEGMENTS = np.array(["new_to_credit", "young_professional", "mass_market", "affluent"])
 SEGMENT_SHARES = [0.15, 0.30, 0.45, 0.10]

@@ -30,6 +30,7 @@ from sqlalchemy import Connection
 from post_loan_review import db, quality, reassess, reports, snapshots
 from post_loan_review.config import settings
 from post_loan_review.dates import parse_date
+from post_loan_review.money import format_yuan
 from post_loan_review.policy import ACTIONS, MAX_REASONS, Policy, PolicyError, load_policy
 from post_loan_review.runs import ReviewRun
 
@@ -277,10 +278,10 @@ def _render(summary: Mapping[str, Any], matrix: pd.DataFrame, reasons: pd.DataFr
                     "zh": words.get(code, {}).get("zh-CN", ""), **{k: int(v) for k, v in row.items()}}
                    for code, row in reasons.iterrows()]
     accounts = summary["accounts"]
-    return reports._templates().get_template("simulation.html.j2").render(
+    return reports.templates().get_template("simulation.html.j2").render(
         summary=summary,
         change_share=summary["changed_accounts"] * 100 / accounts if accounts else None,
-        exposure_change_pct=reports._change_pct(exposure["current_fen"], exposure["candidate_fen"]),
+        exposure_change_pct=reports.change_pct(exposure["current_fen"], exposure["candidate_fen"]),
         actions=list(matrix.columns),
         action_labels=reports.ACTION_LABELS,
         matrix_rows=matrix_rows,
@@ -296,9 +297,9 @@ def _write(folder: Path, summary: Mapping[str, Any], html: str, changes: pd.Data
     folder.mkdir(parents=True, exist_ok=True)
     paths = {"report_path": folder / REPORT_FILE, "changes_path": folder / CHANGES_FILE,
              "summary_path": folder / SUMMARY_FILE}
-    reports._write_atomic(paths["changes_path"], lambda handle: changes.to_csv(handle, index=False, lineterminator="\n"))
-    reports._write_atomic(paths["report_path"], lambda handle: handle.write(html))
-    reports._write_atomic(paths["summary_path"],
+    reports.write_atomic(paths["changes_path"], lambda handle: changes.to_csv(handle, index=False, lineterminator="\n"))
+    reports.write_atomic(paths["report_path"], lambda handle: handle.write(html))
+    reports.write_atomic(paths["summary_path"],
                           lambda handle: handle.write(json.dumps(summary, ensure_ascii=False, indent=2) + "\n"))
     return {key: str(path) for key, path in paths.items()}
 
@@ -391,11 +392,11 @@ def format_summary(summary: Mapping[str, Any]) -> str:
         f"Simulation of policy {summary['candidate_policy']} on {summary['review_date']} against {against}: "
         "SIMULATION, nothing was applied",
         f"Accounts: {accounts:,} ({summary['changed_accounts']:,} decisions change, "
-        f"{reports._format_pct(share)})",
-        f"Exposure current:   {reports.format_yuan(exposure['current_fen'])}",
-        f"Exposure candidate: {reports.format_yuan(exposure['candidate_fen'])} "
-        f"({reports.format_yuan(exposure['delta_fen'])}, "
-        f"{reports._format_pct(reports._change_pct(exposure['current_fen'], exposure['candidate_fen']), signed=True)})",
+        f"{reports.format_pct(share)})",
+        f"Exposure current:   {format_yuan(exposure['current_fen'])}",
+        f"Exposure candidate: {format_yuan(exposure['candidate_fen'])} "
+        f"({format_yuan(exposure['delta_fen'])}, "
+        f"{reports.format_pct(reports.change_pct(exposure['current_fen'], exposure['candidate_fen']), signed=True)})",
         "Transitions (current -> candidate):",
     ]
     pairs = [(current, cand, n) for current, row in summary["transitions"].items() for cand, n in row.items() if n]

@@ -16,8 +16,9 @@ whole review and checks one outcome:
                 as usual.
 ``impossible_by_schema``  the warehouse refuses the damage (a primary key), so it cannot arrive.
 
-Entries marked ``xfail(strict=True, reason="gap: ...")`` state the outcome the issue requires where
-the code does not deliver it yet; a fix turns them into failures (XPASS) until the mark is removed.
+A kind the code does not handle yet goes in as ``pytest.param(bad, marks=pytest.mark.xfail(strict=True,
+reason="gap: ..."))`` stating the outcome the issue requires; a fix turns it into a failure (XPASS)
+until the mark is removed. None is open.
 """
 
 from __future__ import annotations
@@ -267,11 +268,6 @@ class Bad:
     rule: str | None = None  # quarantine: the rule the rows broke
     lost_reasons: tuple[str, ...] = ()  # proceeds: reason codes that cannot fire without the feed
     inside: Damage | None = None  # ignored: the same damage inside the review's reach (control)
-
-
-def gap(bad: Bad, reason: str, now: type[BaseException]):
-    """An entry the code does not meet yet; ``now`` is how it fails today (anything else is a failure)."""
-    return pytest.param(bad, id=bad.id, marks=pytest.mark.xfail(strict=True, raises=now, reason=f"gap: {reason}"))
 
 
 def entry(bad: Bad):

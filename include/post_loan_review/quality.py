@@ -163,6 +163,7 @@ def validate_table(table_name: str, frame: pd.DataFrame, expected_row_count: int
 
     by_name = {rule.name: rule for rule in rules}
     results, quarantined = [], []
+    lookup = None  # the rows by account, built once, and only when some row broke a rule
     for outcome in validation.results:
         rule = by_name[outcome.expectation_config.meta["rule"]]
         result = outcome.result or {}
@@ -184,7 +185,8 @@ def validate_table(table_name: str, frame: pd.DataFrame, expected_row_count: int
         if rule.severity == "row" and unexpected:
             bad = pd.DataFrame(unexpected)
             column = _shown(rule.column)
-            lookup = frame.drop_duplicates("account_id").set_index("account_id")
+            if lookup is None:
+                lookup = frame.drop_duplicates("account_id").set_index("account_id")
             shown = lookup.loc[bad["account_id"], f"{column}{RAW}" if column in NUMERIC_COLUMNS[table_name]
                                else rule.column]
             quarantined.append(pd.DataFrame({

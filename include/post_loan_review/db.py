@@ -4,11 +4,16 @@ the SQL files of ``sql/``, and bulk reads and writes of data frames."""
 from __future__ import annotations
 
 import functools
+import io
+from decimal import Decimal
 from datetime import date
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any, Callable, Mapping
 
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
+import pyarrow.csv as pa_csv
 from sqlalchemy import Connection, Date, Engine, bindparam, column, create_engine, event, insert, inspect, table, text
 from sqlalchemy.sql.elements import TextClause
 
@@ -83,13 +88,30 @@ def execute_script(conn: Connection, name: str) -> None:
 
 def read_frame(conn: Connection, name: str, params: Mapping[str, Any] | None = None,
                date_columns: tuple[str, ...] = ()) -> pd.DataFrame:
-    """The rows of the query ``sql/<name>.sql`` as a data frame, date columns as datetime64."""
+    """The rows of the query ``sql/<name>.sql`` as a data frame, date columns as datetime64.
+    On PostgreSQL through COPY and Arrow's CSV reader: a million rows of 45 columns never become
+    Python objects one by one. Both paths give Int64, Float64 (NaN read as NA), boolean (SQLite has
+    none: its booleans are Int64 0/1), string for text and for dates outside ``date_columns``;
+    PostgreSQL numeric (sums of bigint) as Int64 when every value is whole, else Decimal objects."""
     params = dict(params or {})
-    # nullable dtypes keep integer columns with gaps (money in fen) integers, not floats
-    frame = pd.read_sql(statement(name, params), conn, params=params, dtype_backend="numpy_nullable")
+    if is_postgres(conn):
+        frame = _pg_read_frame(conn, statement(name, params), params, date_columns)
+    else:
+        # nullable dtypes keep integer columns with gaps (money in fen) integers, not floats
+        frame = pd.read_sql(statement(name, params), conn, params=params, dtype_backend="numpy_nullable")
     for name_of_date in date_columns:
         frame[name_of_date] = pd.to_datetime(frame[name_of_date])
     return frame
+
+
+def copy_out(conn: Connection, name: str, params: Mapping[str, Any] | None, write: Callable[[bytes], Any]) -> int:
+    """PostgreSQL only: stream the rows of ``sql/<name>.sql`` as CSV with a header (NULL as an
+    empty field, booleans as t/f) to ``write`` in chunks of UTF-8 bytes; the rows written."""
+    if not is_postgres(conn):
+        raise NotImplementedError(f"copy_out needs PostgreSQL, not {conn.dialect.name}")
+    params = dict(params or {})
+    query, values = _driver_query(conn, statement(name, params), params)
+    return _copy_to(conn.connection.driver_connection.cursor(), query, values, write)
 
 
 class SchemaDriftError(RuntimeError):
@@ -164,23 +186,149 @@ def _db_values(frame: pd.DataFrame) -> pd.DataFrame:
 
 
 def bulk_insert(conn: Connection, table_name: str, frame: pd.DataFrame) -> int:
-    """Append ``frame`` to ``table_name`` inside the caller's transaction: COPY on PostgreSQL,
-    one batched executemany on SQLite. Identifiers are quoted by the drivers' own composers."""
+    """Append ``frame`` to ``table_name`` inside the caller's transaction: COPY of Arrow-written CSV
+    on PostgreSQL, one batched executemany on SQLite. Identifiers are quoted by the drivers' own
+    composers."""
     if frame.empty:
         return 0
+    if is_postgres(conn):
+        return _pg_copy_in(conn, table_name, frame)
     columns = list(frame.columns)
     rows = _db_values(frame).itertuples(index=False, name=None)
-    if is_postgres(conn):
-        from psycopg import sql
-
-        copy_statement = sql.SQL("copy {} ({}) from stdin").format(
-            sql.Identifier(table_name), sql.SQL(", ").join(map(sql.Identifier, columns)))
-        cursor = conn.connection.driver_connection.cursor()
-        with cursor.copy(copy_statement) as copy:
-            for row in rows:
-                copy.write_row(row)
-        return len(frame)
     # SQLite's dialect compiles to qmark placeholders, in the order of ``columns``.
     statement = insert(table(table_name, *map(column, columns))).compile(dialect=conn.dialect)
     conn.exec_driver_sql(statement.string, list(rows))
+    return len(frame)
+
+
+# --- PostgreSQL: COPY with the values bound by the driver, CSV parsed and written by Arrow -------
+
+COPY_CHUNK_ROWS = 100_000  # rows of a frame turned into CSV at a time by bulk_insert
+_PG_NUMERIC = 1700
+_PG_DATE = 1082
+# the Arrow type each PostgreSQL column type's CSV text is parsed as, by type OID; numeric is
+# parsed as text and made exact by _exact_numeric, dates stay ISO text as pd.read_sql gives them
+_ARROW_TYPE_OF_PG = {
+    16: pa.bool_(),                                   # boolean, written t/f
+    20: pa.int64(), 21: pa.int64(), 23: pa.int64(),   # bigint, smallint, integer
+    700: pa.float64(), 701: pa.float64(),             # real, double precision
+    _PG_NUMERIC: pa.string(),
+    _PG_DATE: pa.string(),
+    1114: pa.timestamp("us"),                         # timestamp without time zone
+    25: pa.string(), 1043: pa.string(), 1042: pa.string(), 19: pa.string(),  # text, varchar, char, name
+    705: pa.string(),                                 # unknown: an untyped literal such as 'live'
+}
+# the pandas dtypes of Arrow columns: the nullable ones pd.read_sql(dtype_backend="numpy_nullable") gives
+_PANDAS_DTYPE_OF_ARROW = {pa.int64(): pd.Int64Dtype(), pa.float64(): pd.Float64Dtype(),
+                          pa.bool_(): pd.BooleanDtype(), pa.string(): pd.StringDtype()}
+
+
+def _driver_query(conn: Connection, clause: TextClause, params: Mapping[str, Any]) -> tuple[str, dict[str, Any]]:
+    """``clause`` compiled by the connection's dialect: the driver's SQL with named placeholders
+    and the parameters as the dialect would send them (dates through the Date type). The values
+    are never spliced into the text: psycopg binds them, client side for COPY."""
+    compiled = clause.compile(dialect=conn.dialect)
+    values = compiled.construct_params(params)  # raises when a parameter of the query is missing
+    for key, value in values.items():
+        processor = compiled.binds[key].type.bind_processor(conn.dialect) if key in compiled.binds else None
+        values[key] = processor(value) if processor else value
+    return compiled.string.rstrip().rstrip(";"), values
+
+
+def _copy_to(cursor, query: str, values: Mapping[str, Any], write: Callable[[bytes], Any]) -> int:
+    """COPY the rows of ``query`` to ``write`` as UTF-8 CSV with a header, chunk by chunk; the
+    rows copied."""
+    from psycopg import sql
+
+    # the newline ends a trailing comment of the query's file before the closing parenthesis
+    copy_statement = sql.SQL("copy ({}\n) to stdout with (format csv, header, encoding 'UTF8')").format(sql.SQL(query))
+    with cursor.copy(copy_statement, values) as copy:
+        for chunk in copy:
+            write(chunk)
+    return cursor.rowcount
+
+
+def _pg_columns(cursor, query: str, values: Mapping[str, Any]) -> list[tuple[str, int]]:
+    """The names and type OIDs of the query's columns, from running it with ``limit 0``."""
+    cursor.execute(f"select * from ({query}\n) as q limit 0", values)
+    return [(column.name, column.type_code) for column in cursor.description]
+
+
+def _arrow_types(cursor, columns: list[tuple[str, int]], date_columns: tuple[str, ...]) -> dict[str, pa.DataType]:
+    """The Arrow type to parse each column's CSV text as; dates the caller wants as datetimes are
+    parsed straight into timestamps. A column type not mapped is refused by name."""
+    types = {}
+    for name, oid in columns:
+        if oid not in _ARROW_TYPE_OF_PG:
+            info = cursor.connection.adapters.types.get(oid)
+            raise TypeError(f"read_frame cannot read column {name!r} of PostgreSQL type "
+                            f"{info.name if info else oid}: cast it in the query to a type it knows")
+        types[name] = pa.timestamp("us") if oid == _PG_DATE and name in date_columns else _ARROW_TYPE_OF_PG[oid]
+    return types
+
+
+def _exact_numeric(values: pa.ChunkedArray) -> pd.Series:
+    """PostgreSQL numeric (what sum() of bigint gives) without ever passing through float: Int64
+    when every value is a whole number within int64, as SQLite's integer sums are; else Decimal."""
+    whole = pc.all(pc.match_substring_regex(values, r"^-?[0-9]{1,18}$")).as_py() is not False
+    if whole:
+        return pd.Series(values.cast(pa.int64()).to_pandas(types_mapper=_PANDAS_DTYPE_OF_ARROW.get))
+    return pd.Series([None if value is None else Decimal(value) for value in values.to_pylist()], dtype=object)
+
+
+def _pg_read_frame(conn: Connection, clause: TextClause, params: Mapping[str, Any],
+                   date_columns: tuple[str, ...]) -> pd.DataFrame:
+    """read_frame on PostgreSQL: COPY the rows out as CSV inside the caller's transaction and let
+    Arrow parse them with the column types the server reports. In the CSV NULL is an unquoted
+    empty field and an empty string a quoted one, so the two stay apart."""
+    query, values = _driver_query(conn, clause, params)
+    cursor = conn.connection.driver_connection.cursor()
+    columns = _pg_columns(cursor, query, values)
+    types = _arrow_types(cursor, columns, date_columns)
+    buffer = io.BytesIO()
+    _copy_to(cursor, query, values, buffer.write)
+    buffer.seek(0)
+    arrow = pa_csv.read_csv(buffer, convert_options=pa_csv.ConvertOptions(
+        column_types=types, strings_can_be_null=True, quoted_strings_can_be_null=False, null_values=[""],
+        true_values=["t"], false_values=["f"]))
+    frame = arrow.to_pandas(types_mapper=_PANDAS_DTYPE_OF_ARROW.get)
+    for name, oid in columns:
+        if oid == _PG_NUMERIC:
+            frame[name] = _exact_numeric(arrow.column(name))
+    return frame
+
+
+def _arrow_batch(frame: pd.DataFrame) -> pa.Table:
+    """Rows of a frame as Arrow columns for COPY: NaN and NA as null, datetimes as dates (the
+    warehouse's columns are dates; today's ISO-text binding of SQLite does the same)."""
+    try:
+        batch = pa.Table.from_pandas(frame, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError) as error:
+        raise TypeError(f"bulk_insert cannot write these values through COPY: {error}") from error
+    for index, field in enumerate(batch.schema):
+        values = batch.column(index)
+        if pa.types.is_timestamp(field.type):
+            if field.type.tz is not None:  # the wall-clock date where the values were recorded
+                values = pc.local_timestamp(values)
+            batch = batch.set_column(index, field.name, pc.cast(values, pa.date32(), safe=False))
+        elif pa.types.is_dictionary(field.type):
+            batch = batch.set_column(index, field.name, values.cast(field.type.value_type))
+    return batch
+
+
+def _pg_copy_in(conn: Connection, table_name: str, frame: pd.DataFrame) -> int:
+    """bulk_insert on PostgreSQL: COPY FROM STDIN fed with CSV written by Arrow, COPY_CHUNK_ROWS
+    rows at a time. Arrow quotes every string and leaves null unquoted and empty, so an empty
+    string stays an empty string and a missing value becomes NULL."""
+    from psycopg import sql
+
+    copy_statement = sql.SQL("copy {} ({}) from stdin with (format csv, encoding 'UTF8')").format(
+        sql.Identifier(table_name), sql.SQL(", ").join(map(sql.Identifier, map(str, frame.columns))))
+    options = pa_csv.WriteOptions(include_header=False, quoting_style="needed")
+    cursor = conn.connection.driver_connection.cursor()
+    with cursor.copy(copy_statement) as copy:
+        for start in range(0, len(frame), COPY_CHUNK_ROWS):
+            sink = pa.BufferOutputStream()
+            pa_csv.write_csv(_arrow_batch(frame.iloc[start:start + COPY_CHUNK_ROWS]), sink, options)
+            copy.write(memoryview(sink.getvalue()))
     return len(frame)

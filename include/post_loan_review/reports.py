@@ -15,10 +15,12 @@ half a file.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import csv
 import functools
 import json
+import math
 import os
 import re
 import uuid
@@ -353,7 +355,10 @@ def write_atomic(path: Path, write: Callable[[IO[str]], Any]) -> None:
 
 def _write_decisions_csv(conn: Connection, params: Mapping[str, Any], handle: IO[str]) -> int:
     """Stream every decision of the run into ``handle`` as CSV, in batches; the rows written.
-    (Streamed rather than read into one frame: millions of rows would not fit a worker's memory.)"""
+    (Streamed rather than read into one frame: millions of rows would not fit a worker's memory.)
+    PostgreSQL writes the CSV itself through COPY; both databases give the same text."""
+    if db.is_postgres(conn):
+        return _copy_decisions_csv(conn, params, handle)
     # yield_per streams from a server-side cursor on PostgreSQL; the batch size is given again to
     # partitions() because SQLite's buffered cursor would otherwise hand out single rows
     result = conn.execute(db.statement("report/decisions", params), params,
@@ -362,8 +367,29 @@ def _write_decisions_csv(conn: Connection, params: Mapping[str, Any], handle: IO
     writer.writerow(list(result.keys()))
     written = 0
     for batch in result.partitions(CSV_BATCH_ROWS):
-        writer.writerows(batch)
+        writer.writerows([_csv_float(value) if value.__class__ is float else value for value in row]
+                         for row in batch)
         written += len(batch)
+    return written
+
+
+def _csv_float(value: float) -> str:
+    """A float as PostgreSQL's COPY writes it, so the file is the same on both databases: the
+    shortest text that reads back the same, without Python's trailing '.0' on whole numbers."""
+    if math.isnan(value):
+        return "NaN"
+    if math.isinf(value):
+        return "Infinity" if value > 0 else "-Infinity"
+    text = repr(value)
+    return text[:-2] if text.endswith(".0") else text
+
+
+def _copy_decisions_csv(conn: Connection, params: Mapping[str, Any], handle: IO[str]) -> int:
+    """The decisions CSV on PostgreSQL: COPY's own CSV (header, NULL as an empty field, the query
+    turns ``applies`` into 1/0) decoded into ``handle`` chunk by chunk; the rows written."""
+    decoder = codecs.getincrementaldecoder("utf-8")()  # a chunk may end inside a character
+    written = db.copy_out(conn, "report/decisions", params, lambda chunk: handle.write(decoder.decode(chunk)))
+    handle.write(decoder.decode(b"", final=True))
     return written
 
 

@@ -7,16 +7,20 @@ policy, then tells the customers what changed and why.
 | task | what it does |
 |---|---|
 | `resolve_review_date` | the one review date of the run: the `review_date` param, else the data interval end, else the logical date (Asia/Shanghai calendar); checks the policy loads |
+| `plan_shards` | the shards (N) that the next stages map over |
 | `extract_snapshots` | stages score, repayment, spending, security, inquiry and income data as of that date into `review_inputs` |
-| `validate_snapshots` | Great Expectations suites on the snapshots; quarantines bad rows; **stops the run** on a critical failure |
-| `reassess_accounts` | features, policy rules and guardrails: one decision per account with up to four reason codes |
+| `validate_snapshots` ×N | Great Expectations suites on one shard's snapshot rows; quarantines its bad rows |
+| `quality_gate` | adds the shards' results up and judges the whole book (row counts, share of bad rows); **stops the run** on a failure |
+| `reassess_accounts` ×N | features, policy rules and guardrails for one shard: one decision per account with up to four reason codes |
 | `check_portfolio` | the breaker: too many decreases, too much exposure moved, or score drift (PSI) → `approve_changes` (a person approves; reject or a 6 h timeout applies nothing); else `no_approval_needed` |
 | `apply_limit_changes` | in one transaction: `limit_decisions`, the append-only `limit_ledger`, new current limits (skipped in a dry run) |
 | `queue_notifications` | one zh-CN / en notice per change in the `notifications` outbox (skipped in a dry run) |
 | `build_report` | HTML report with charts, `decisions.csv` and `summary.json` for the date |
 
 **Params**: `review_date` (YYYY-MM-DD, empty = from the schedule), `dry_run` (decide and report,
-write no limit, ledger or notification), `policy` (a file of `include/policies/`).
+write no limit, ledger or notification), `policy` (a file of `include/policies/`), `shards` (N:
+the heavy stages map over N shards of the book, split by a stable hash of the account id, so the
+executor spreads them over workers and a failed shard retries alone; empty = `PLR_SHARDS`, 4).
 
 Re-running a date is safe: every write is keyed by the review date and skips what is already there.
 Backfills (`airflow backfill create --dag-id post_loan_review --from-date ... --to-date ...`) decide
@@ -68,6 +72,9 @@ POLICY_VERSIONS = sorted(p.stem for p in (Path(__file__).parents[1] / "include" 
                          description="Decide and report only: no limit, ledger or notification is written"),
         "policy": Param(POLICY_VERSIONS[0] if POLICY_VERSIONS else "v1", type="string", enum=POLICY_VERSIONS or ["v1"],
                         title="Policy version", description="A policy file of include/policies/"),
+        "shards": Param(None, type=["null", "integer"], minimum=1, maximum=64, title="Shards",
+                        description="Split validation and reassessment into this many parallel tasks; "
+                                    "empty = the PLR_SHARDS setting (4)"),
     },
     tags=["credit-risk", "post-loan", "nightly"],
 )
@@ -75,7 +82,11 @@ def post_loan_review():
     def attempt() -> str:
         """This try of this task: a stage commits only while it is the latest attempt."""
         ti = get_current_context()["ti"]
-        return f"{ti.run_id}/{ti.task_id}/{ti.try_number}"
+        return f"{ti.run_id}/{ti.task_id}/{ti.map_index}/{ti.try_number}"
+
+    def name_shard(run: dict, shard: int) -> None:
+        """What the UI shows for a mapped shard task instead of its map index."""
+        get_current_context()["shard_label"] = f"shard {shard + 1} of {run['shard_count']}"
 
     @task
     def resolve_review_date() -> dict:
@@ -85,7 +96,7 @@ def post_loan_review():
         params = context["params"]
         return stages.resolve_review_date(params.get("review_date"), bool(params.get("dry_run")),
                                           params.get("policy"), context.get("data_interval_end"),
-                                          context.get("logical_date"))
+                                          context.get("logical_date"), params.get("shards"))
 
     @task
     def extract_snapshots(run: dict) -> dict:
@@ -94,26 +105,44 @@ def post_loan_review():
         return stages.extract_snapshots(run, attempt())
 
     @task
-    def validate_snapshots(run: dict, extracted: dict) -> dict:
+    def plan_shards(run: dict) -> list[int]:
+        """The shard indices the shard tasks map over (Airflow maps over a task's whole result)."""
+        return run["shards"]
+
+    @task(map_index_template="{{ shard_label }}")
+    def validate_snapshots(run: dict, extracted: dict, shard: int) -> dict:
+        from airflow.sdk.exceptions import AirflowFailException
+
+        from post_loan_review import quality, stages
+
+        name_shard(run, shard)
+        try:
+            return stages.validate_snapshots(run, shard, attempt())
+        except quality.QualityGateError as error:  # the feed changed shape: retrying cannot help
+            raise AirflowFailException(str(error)) from error
+
+    @task
+    def quality_gate(run: dict, extracted: dict, validated: list) -> dict:
         from airflow.sdk.exceptions import AirflowFailException
 
         from post_loan_review import quality, stages
 
         try:
-            return stages.validate_snapshots(run, extracted["previous_snapshot_date"], attempt())
+            return stages.quality_gate(run, extracted["previous_snapshot_date"], attempt())
         except quality.QualityGateError as error:
             if error.retryable:  # the feed may still arrive: let Airflow retry
                 raise
             raise AirflowFailException(str(error)) from error  # bad data: retrying cannot help
 
-    @task
-    def reassess_accounts(run: dict, validated: dict) -> dict:
+    @task(map_index_template="{{ shard_label }}")
+    def reassess_accounts(run: dict, gate: dict, shard: int) -> dict:
         from post_loan_review import stages
 
-        return stages.reassess_accounts(run, attempt())
+        name_shard(run, shard)
+        return stages.reassess_accounts(run, shard, attempt())
 
     @task.branch
-    def check_portfolio(run: dict, reassessed: dict) -> str:
+    def check_portfolio(run: dict, reassessed: list) -> str:
         from post_loan_review import stages
 
         result = stages.check_portfolio(run, attempt())
@@ -121,7 +150,7 @@ def post_loan_review():
         return "approve_changes" if result["breached"] and run["run_mode"] == "live" else "no_approval_needed"
 
     @task(trigger_rule="none_failed_min_one_success")
-    def apply_limit_changes(run: dict, reassessed: dict) -> dict:
+    def apply_limit_changes(run: dict) -> dict:
         from post_loan_review import stages
 
         return stages.apply_limit_changes(run, attempt())
@@ -140,8 +169,10 @@ def post_loan_review():
 
     run = resolve_review_date()
     extracted = extract_snapshots(run)
-    validated = validate_snapshots(run, extracted)
-    reassessed = reassess_accounts(run, validated)
+    shards = plan_shards(run)
+    validated = validate_snapshots.partial(run=run, extracted=extracted).expand(shard=shards)
+    gate = quality_gate(run, extracted, validated)
+    reassessed = reassess_accounts.partial(run=run, gate=gate).expand(shard=shards)
     guard = check_portfolio(run, reassessed)
     approval = ApprovalOperator(
         task_id="approve_changes",
@@ -154,7 +185,7 @@ def post_loan_review():
         retries=0,
     )
     no_approval = EmptyOperator(task_id="no_approval_needed")
-    applied = apply_limit_changes(run, reassessed)
+    applied = apply_limit_changes(run)
     guard >> [approval, no_approval] >> applied
     queued = queue_notifications(run, applied)
     build_report(run, queued)

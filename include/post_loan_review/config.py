@@ -16,6 +16,14 @@ LOCAL_DIR = PROJECT_ROOT / ".local"
 DEFAULT_POLICY_VERSION = "v1"
 # The lender's business calendar: review dates are dates in this zone.
 BUSINESS_TIMEZONE = "Asia/Shanghai"
+DEFAULT_SHARDS = 4
+
+
+def _whole_number(name: str, default: int) -> int:
+    value = os.environ.get(name) or str(default)
+    if not value.strip().isdigit():
+        raise ValueError(f"environment variable {name} must be a whole number, not {value!r}")
+    return int(value)
 
 
 @dataclass(frozen=True)
@@ -25,6 +33,7 @@ class Settings:
     policy_version: str
     pg_statement_timeout_ms: int
     pg_lock_timeout_ms: int
+    shards: int
 
 
 def settings() -> Settings:
@@ -35,4 +44,6 @@ def settings() -> Settings:
         policy_version=os.environ.get("PLR_POLICY") or DEFAULT_POLICY_VERSION,
         pg_statement_timeout_ms=int(os.environ.get("PLR_PG_STATEMENT_TIMEOUT_MS") or 30 * 60 * 1000),
         pg_lock_timeout_ms=int(os.environ.get("PLR_PG_LOCK_TIMEOUT_MS") or 60 * 1000),
+        # parts the heavy stages split the book into (shards.py); a run's `shards` param overrides it
+        shards=_whole_number("PLR_SHARDS", DEFAULT_SHARDS),
     )

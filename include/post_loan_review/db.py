@@ -176,6 +176,20 @@ def rebuild(conn: Connection) -> list[str]:
     return _create_tables(conn)
 
 
+def refresh_statistics(conn: Connection, *table_names: str) -> None:
+    """ANALYZE tables that a stage just filled in bulk, inside its transaction (PostgreSQL counts
+    the transaction's own new rows). Without it the planner still sees yesterday's empty staging
+    tables, estimates one row and picks nested loops that make a set-based insert quadratic (at
+    100,000 accounts: 213 s instead of under a second). SQLite plans without statistics here."""
+    if not is_postgres(conn):
+        return
+    from psycopg import sql
+
+    cursor = conn.connection.driver_connection.cursor()
+    for table_name in table_names:
+        cursor.execute(sql.SQL("analyze {}").format(sql.Identifier(table_name)))
+
+
 def _db_values(frame: pd.DataFrame) -> pd.DataFrame:
     """Values both drivers bind: dates as ISO text, missing as None, numpy scalars as Python."""
     out = frame.copy()

@@ -74,10 +74,14 @@ def apply_guardrails(evaluation: Evaluation, features: pd.DataFrame, policy: Pol
     floor = policy.floor_fen
 
     def event(name: str, mask: np.ndarray, detail) -> None:
-        """``detail``: one text for all, or a function of the mask giving a text per account."""
-        if mask.any():
+        """``detail``: one text for all, or a function of the mask giving a text per account.
+        Every check is recorded, acting or not, so its place in ``events`` (its trace step) is
+        the same whichever accounts a batch or a shard holds."""
+        if not mask.any():
+            text = np.empty(0, dtype=object)
+        else:
             text = np.full(int(mask.sum()), detail, dtype=object) if isinstance(detail, str) else detail(mask)
-            events.append(GuardrailEvent(name, mask, np.asarray(text, dtype=object)))
+        events.append(GuardrailEvent(name, mask, np.asarray(text, dtype=object)))
 
     def hold(mask: np.ndarray, name: str, detail, to: str = "HOLD") -> None:
         mask = mask & (action != "HOLD") & (action != "MANUAL_REVIEW")

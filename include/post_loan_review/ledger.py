@@ -18,8 +18,10 @@ def apply_limit_changes(conn: Connection, run: ReviewRun) -> dict[str, int]:
     failpoint("apply:before")
     traces = db.execute(conn, "apply/insert_decision_traces", params)  # before the decisions it keys on
     decisions = db.execute(conn, "apply/insert_limit_decisions", params)
+    db.refresh_statistics(conn, "limit_decisions")
     failpoint("apply:after_decisions")
     changes = db.execute(conn, "apply/insert_limit_ledger", params)
+    db.refresh_statistics(conn, "limit_ledger")
     failpoint("apply:after_ledger")
     limits = db.execute(conn, "apply/update_current_limits", params)
     failpoint("apply:before_commit")

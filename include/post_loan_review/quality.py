@@ -18,6 +18,7 @@ from sqlalchemy import Connection
 
 from post_loan_review import db
 from post_loan_review.runs import ReviewRun
+from post_loan_review.shards import WHOLE_BOOK, Shard
 
 MAX_BAD_ROW_SHARE = 0.01
 ROW_COUNT_TOLERANCE = 0.10  # today's rows within ±10 % of the previous snapshot's
@@ -59,7 +60,7 @@ MONEY_COLUMNS = ["statement_balance_fen", "minimum_due_fen", "amount_paid_fen"]
 IS_NUMBER, RAW = "__is_number", "__raw"  # the gate's helper columns beside a numeric column
 
 
-def _rules(table_name: str, expected_row_count: int | None) -> list[Rule]:
+def _rules(table_name: str, expected_row_count: int | None, book_rules: bool = True) -> list[Rule]:
     import great_expectations.expectations as gxe
 
     mostly = 1 - MAX_BAD_ROW_SHARE
@@ -70,15 +71,17 @@ def _rules(table_name: str, expected_row_count: int | None) -> list[Rule]:
     def non_negative(column):
         return row_rule(f"{column}_non_negative", column, gxe.ExpectColumnValuesToBeBetween, min_value=0)
 
-    rules = [
-        Rule("snapshot_present", "critical", None, gxe.ExpectTableRowCountToBeBetween, {"min_value": 1}),
+    # a shard may be empty or small: the table-level rules judge the whole book (quality_gate)
+    rules = [Rule("snapshot_present", "critical", None, gxe.ExpectTableRowCountToBeBetween, {"min_value": 1})
+             ] if book_rules else []
+    rules += [
         Rule("account_id_unique", "critical", "account_id", gxe.ExpectColumnValuesToBeUnique,
              {"column": "account_id"}),
         Rule("account_id_present", "critical", "account_id", gxe.ExpectColumnValuesToNotBeNull,
              {"column": "account_id"}),
         row_rule("account_known", "known_account_id", gxe.ExpectColumnValuesToNotBeNull),
     ]
-    if expected_row_count:
+    if expected_row_count and book_rules:
         rules.append(Rule("row_count_stable", "critical", None, gxe.ExpectTableRowCountToBeBetween, {
             "min_value": int(expected_row_count * (1 - ROW_COUNT_TOLERANCE)),
             "max_value": int(expected_row_count * (1 + ROW_COUNT_TOLERANCE)),
@@ -143,9 +146,10 @@ def _gx_batch(table_name: str, frame: pd.DataFrame):
         batch_parameters={"dataframe": frame})
 
 
-def validate_table(table_name: str, frame: pd.DataFrame, expected_row_count: int | None
-                   ) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Run the suite of ``table_name`` on ``frame``: (results, quarantined rows)."""
+def validate_table(table_name: str, frame: pd.DataFrame, expected_row_count: int | None,
+                   book_rules: bool = True) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Run the suite of ``table_name`` on ``frame``: (results, quarantined rows). Without
+    ``book_rules`` (one shard of the book) the table-level rules are left to the quality gate."""
     import great_expectations as gx
 
     missing = [c for c in REQUIRED_COLUMNS[table_name] if c not in frame.columns]
@@ -153,7 +157,7 @@ def validate_table(table_name: str, frame: pd.DataFrame, expected_row_count: int
         raise QualityGateError(f"{table_name}: required column(s) {', '.join(missing)} missing "
                                f"(rule columns_present); the snapshot feed changed shape")
     frame = _coerce_numbers(table_name, frame)
-    rules = _rules(table_name, expected_row_count)
+    rules = _rules(table_name, expected_row_count, book_rules)
     batch = _gx_batch(table_name, frame)  # the context must exist before the suite
     suite = gx.ExpectationSuite(name=table_name)
     for rule in rules:
@@ -168,8 +172,9 @@ def validate_table(table_name: str, frame: pd.DataFrame, expected_row_count: int
         rule = by_name[outcome.expectation_config.meta["rule"]]
         result = outcome.result or {}
         unexpected = result.get("unexpected_index_list") or []
+        error = None
         if outcome.exception_info and outcome.exception_info.get("raised_exception"):
-            detail = outcome.exception_info.get("exception_message")
+            detail = error = outcome.exception_info.get("exception_message")
         elif "observed_value" in result:
             detail = f"observed {result['observed_value']}; expected {_bounds(rule.kwargs)}"
         else:
@@ -180,7 +185,9 @@ def validate_table(table_name: str, frame: pd.DataFrame, expected_row_count: int
             "success": bool(outcome.success),
             "unexpected_count": int(result.get("unexpected_count", 0) or 0),
             "element_count": int(result.get("element_count", len(frame)) or 0),
+            "missing_count": int(result.get("missing_count", 0) or 0),
             "details": detail,
+            "error": error,
         })
         if rule.severity == "row" and unexpected:
             bad = pd.DataFrame(unexpected)
@@ -220,41 +227,111 @@ def _describe_failures(results: pd.DataFrame) -> str | None:
     return "; ".join(lines)
 
 
-def validate_snapshots(conn: Connection, run: ReviewRun, previous_snapshot_date: date | None) -> dict[str, Any]:
-    """Validate the score and repayment snapshots of the run's date and store the results and the
-    quarantined rows. ``failure`` in the answer names table, column and rule of a failed gate;
-    the caller commits the results first, then stops the run with it."""
-    params = {"review_date": run.review_date, "run_mode": run.run_mode}
-    reviewable = int(db.read_frame(conn, "review/reviewable_account_count", {})["reviewable_accounts"].iloc[0])
-    previous_counts = {}
-    if previous_snapshot_date is not None:
-        counts = db.read_frame(conn, "review/snapshot_row_counts", {"snapshot_date": previous_snapshot_date})
-        previous_counts = dict(zip(counts["table_name"], counts["row_count"].astype(int)))
+SNAPSHOT_QUERIES = (("credit_score_snapshots", "review/credit_score_snapshot_rows"),
+                    ("repayment_snapshots", "review/repayment_snapshot_rows"))
+RESULT_COLUMNS = ["table_name", "expectation", "column_name", "severity", "success", "unexpected_count",
+                  "element_count", "details"]
+
+
+def validate_shard(conn: Connection, run: ReviewRun, shard: Shard = WHOLE_BOOK) -> dict[str, Any]:
+    """Run the suites on one shard's score and repayment rows of the run's date; store the
+    shard's results and replace its quarantined rows. The verdict is the quality gate's."""
+    params = {"review_date": run.review_date, "run_mode": run.run_mode, **shard.params()}
     all_results, all_quarantined = [], []
-    for table_name, query in (("credit_score_snapshots", "review/credit_score_snapshot_rows"),
-                              ("repayment_snapshots", "review/repayment_snapshot_rows")):
-        frame = db.read_frame(conn, query, {"snapshot_date": run.review_date})
-        # without an earlier snapshot, a feed should still cover the reviewable accounts
-        expected = previous_counts.get(table_name) or reviewable
-        results, quarantined = validate_table(table_name, frame, expected)
+    for table_name, query in SNAPSHOT_QUERIES:
+        frame = db.read_frame(conn, query, {"snapshot_date": run.review_date, **shard.params()})
+        results, quarantined = validate_table(table_name, frame, None, book_rules=False)
         all_results.append(results)
         all_quarantined.append(quarantined)
     results = pd.concat(all_results, ignore_index=True)
     quarantined = pd.concat(all_quarantined, ignore_index=True)
-
-    db.execute(conn, "review/clear_quality_results", params)
+    db.execute(conn, "review/clear_shard_quality_results", params)
     db.execute(conn, "review/clear_quarantined_rows", params)
-    db.bulk_insert(conn, "quality_results", results.assign(
-        review_date=pd.Timestamp(run.review_date), run_mode=run.run_mode))
+    db.bulk_insert(conn, "shard_quality_results", results.drop(columns="details").assign(
+        review_date=pd.Timestamp(run.review_date), run_mode=run.run_mode,
+        shard_count=shard.count, shard=shard.index))
     db.bulk_insert(conn, "quarantined_rows", quarantined.assign(
         review_date=pd.Timestamp(run.review_date), run_mode=run.run_mode))
+    return {"shard": shard.label, "rows_validated": int(results.groupby("table_name")["element_count"].max().sum()),
+            "rows_quarantined": len(quarantined), "failed_on_shard": int((~results["success"]).sum())}
 
+
+def _book_results(shard_results: pd.DataFrame) -> pd.DataFrame:
+    """The shards' results added up per expectation and judged for the whole book: a critical
+    rule holds when it held on every shard; a row rule when at most MAX_BAD_ROW_SHARE of the
+    values it judged (GX's ``mostly``: nulls it ignores are not counted) broke it."""
+    keys = ["table_name", "expectation", "column_name", "severity"]
+    grouped = shard_results.assign(held=shard_results["success"].astype(bool),
+                                   column_name=shard_results["column_name"].fillna("")).groupby(keys, sort=False)
+    book = grouped.agg(held=("held", "all"), unexpected_count=("unexpected_count", "sum"),
+                       element_count=("element_count", "sum"), missing_count=("missing_count", "sum"),
+                       error=("error", "first")).reset_index()
+    judged = (book["element_count"] - book["missing_count"]).clip(lower=1)
+    within_share = (judged - book["unexpected_count"]) / judged >= 1 - MAX_BAD_ROW_SHARE
+    book["success"] = (book["held"] & (book["severity"] == "critical")) | (
+        (book["severity"] == "row") & within_share & book["error"].isna())
+    counted = book["unexpected_count"].astype(str) + " of " + book["element_count"].astype(str) + " rows broke it"
+    book["details"] = book["error"].where(book["error"].notna(), counted)
+    book["column_name"] = book["column_name"].replace("", None)
+    return book[RESULT_COLUMNS]
+
+
+def _table_level_results(conn: Connection, run: ReviewRun, previous_snapshot_date: date | None) -> pd.DataFrame:
+    """``snapshot_present`` and ``row_count_stable`` on the whole book's row counts."""
+    counts = db.read_frame(conn, "review/snapshot_row_counts", {"snapshot_date": run.review_date})
+    today = dict(zip(counts["table_name"], counts["row_count"].astype(int)))
+    previous = {}
+    if previous_snapshot_date is not None:
+        counts = db.read_frame(conn, "review/snapshot_row_counts", {"snapshot_date": previous_snapshot_date})
+        previous = dict(zip(counts["table_name"], counts["row_count"].astype(int)))
+    reviewable = int(db.read_frame(conn, "review/reviewable_account_count", {})["reviewable_accounts"].iloc[0])
+    rows = []
+    for table_name, _ in SNAPSHOT_QUERIES:
+        observed = today.get(table_name, 0)
+        rows.append((table_name, "snapshot_present", observed >= 1, observed, "at least 1"))
+        # without an earlier snapshot, a feed should still cover the reviewable accounts
+        expected = previous.get(table_name) or reviewable
+        if expected:
+            low, high = int(expected * (1 - ROW_COUNT_TOLERANCE)), int(expected * (1 + ROW_COUNT_TOLERANCE))
+            rows.append((table_name, "row_count_stable", low <= observed <= high, observed, f"between {low} and {high}"))
+    return pd.DataFrame([{
+        "table_name": table_name, "expectation": rule, "column_name": None, "severity": "critical",
+        "success": bool(held), "unexpected_count": 0, "element_count": observed,
+        "details": f"observed {observed}; expected {bounds}",
+    } for table_name, rule, held, observed, bounds in rows], columns=RESULT_COLUMNS)
+
+
+def quality_gate(conn: Connection, run: ReviewRun, previous_snapshot_date: date | None,
+                 shard_count: int = 1) -> dict[str, Any]:
+    """Judge the whole book from every shard's results and the table-level row counts; store
+    the verdict per expectation in ``quality_results``. ``failure`` in the answer names table,
+    column and rule of a failed gate; the caller commits the results first, then stops the run."""
+    params = {"review_date": run.review_date, "run_mode": run.run_mode, "shard_count": shard_count}
+    shard_results = db.read_frame(conn, "review/shard_quality_results", params)
+    validated = set(shard_results["shard"].astype(int))
+    missing = sorted(set(range(shard_count)) - validated)
+    if missing:
+        raise RuntimeError(f"quality_gate {run.review_date}: shard(s) {', '.join(str(m + 1) for m in missing)} "
+                           f"of {shard_count} have no validation results; validate them first")
+    results = pd.concat([_table_level_results(conn, run, previous_snapshot_date), _book_results(shard_results)],
+                        ignore_index=True)
+    db.execute(conn, "review/clear_quality_results", params)
+    db.bulk_insert(conn, "quality_results", results.assign(review_date=pd.Timestamp(run.review_date),
+                                                           run_mode=run.run_mode))
+    quarantine = db.read_frame(conn, "review/quarantine_counts", params).iloc[0]
     failure = _describe_failures(results)
     failed_rules = set(results.loc[~results["success"], "expectation"])
     return {
         "failure": f"validate_snapshots {run.review_date}: {failure}" if failure else None,
         "retryable": bool(failed_rules) and failed_rules <= LATE_DATA_RULES,
         "expectations": len(results),
-        "rows_quarantined": len(quarantined),
-        "accounts_quarantined": int(quarantined["account_id"].nunique()),
+        "rows_quarantined": int(quarantine["rows_quarantined"]),
+        "accounts_quarantined": int(quarantine["accounts_quarantined"]),
     }
+
+
+def validate_snapshots(conn: Connection, run: ReviewRun, previous_snapshot_date: date | None) -> dict[str, Any]:
+    """The whole gate in one go, for callers that do not shard (simulation): validate the book
+    as one shard, then judge it."""
+    validate_shard(conn, run, WHOLE_BOOK)
+    return quality_gate(conn, run, previous_snapshot_date, shard_count=1)

@@ -22,6 +22,7 @@ from post_loan_review.features import build_features
 from post_loan_review.guardrails import GuardrailEvent, apply_guardrails
 from post_loan_review.policy import MAX_REASONS, Evaluation, Policy, evaluate, load_policy
 from post_loan_review.runs import ReviewRun
+from post_loan_review.shards import WHOLE_BOOK, Shard
 
 CHAMPION, CHALLENGER = "champion", "challenger"
 BUCKETS = 10_000  # assignment granularity: 0.01 % of accounts
@@ -77,6 +78,8 @@ def _traces(evaluation: Evaluation, events: list[GuardrailEvent], policy: Policy
                 "detail": (check.feature + " = " + shown + f" {check.op} {check.threshold:g}").to_numpy(),
             }))
     for index, event in enumerate(events):
+        if not event.mask.any():
+            continue
         pieces.append(pd.DataFrame({
             "account_id": account_ids[event.mask], "step": 10_000 + index, "kind": "guardrail",
             "code": event.name, "feature": None, "operator": None, "threshold": np.nan,
@@ -131,9 +134,10 @@ def decide(inputs: pd.DataFrame, run: ReviewRun, policy: Policy, quarantined_acc
     return decided
 
 
-def reassess_accounts(conn: Connection, run: ReviewRun, policy: Policy) -> dict[str, int]:
-    """Decide every staged account of the run; replace the run's staged decisions and traces."""
-    params = {"review_date": run.review_date, "run_mode": run.run_mode}
+def reassess_accounts(conn: Connection, run: ReviewRun, policy: Policy, shard: Shard = WHOLE_BOOK) -> dict[str, int]:
+    """Decide every staged account of one shard of the run; replace the shard's staged decisions
+    and traces. Only the shard's rows are in memory."""
+    params = {"review_date": run.review_date, "run_mode": run.run_mode, **shard.params()}
     inputs = db.read_frame(conn, "review/review_inputs", params,
                            date_columns=("last_decrease_date", "last_increase_date"))
     quarantined = db.read_frame(conn, "review/quarantined_accounts", params)["account_id"].to_numpy()
@@ -144,5 +148,5 @@ def reassess_accounts(conn: Connection, run: ReviewRun, policy: Policy) -> dict[
     db.bulk_insert(conn, "staged_traces", decided.traces)
     applied = decided.decisions[decided.decisions["applies"]]
     counts = applied["action"].value_counts()
-    return {"accounts_reviewed": len(applied), "traces": len(decided.traces),
+    return {"shard": shard.label, "accounts_reviewed": len(applied), "traces": len(decided.traces),
             **{str(a): int(n) for a, n in counts.items()}}

@@ -73,8 +73,9 @@ def _round_to(values: np.ndarray, step: int) -> np.ndarray:
     return (np.round(values / step) * step).astype(np.int64)
 
 
-def _make_accounts(rng: np.random.Generator, n: int, cohort: np.ndarray, first_date: date) -> pd.DataFrame:
-    account_id = np.arange(FIRST_ACCOUNT_ID, FIRST_ACCOUNT_ID + n, dtype=np.int64)
+def _make_accounts(rng: np.random.Generator, n: int, cohort: np.ndarray, first_date: date,
+                   first_account_id: int = FIRST_ACCOUNT_ID) -> pd.DataFrame:
+    account_id = np.arange(first_account_id, first_account_id + n, dtype=np.int64)
     segment_index = rng.choice(len(SEGMENTS), size=n, p=SEGMENT_SHARES)
     median_yuan = SEGMENT_MEDIAN_LIMIT_YUAN[segment_index]
     approved_yuan = np.clip(median_yuan * rng.lognormal(0.0, 0.55, n), 500, 50_000)
@@ -272,15 +273,16 @@ def _break_rows(rng, portfolio: Portfolio, rate: float) -> None:
 
 
 def generate(accounts: int, seed: int = 7, end_date: date = date(2026, 11, 27), days: int = 2,
-             bad_row_rate: float = 0.0002) -> Portfolio:
+             bad_row_rate: float = 0.0002, first_account_id: int = FIRST_ACCOUNT_ID) -> Portfolio:
     """A portfolio of ``accounts`` accounts with ``days`` consecutive snapshot dates ending at
-    ``end_date``; the same arguments give the same portfolio."""
+    ``end_date``; the same arguments give the same portfolio. A very large book is made in
+    parts, each with its own seed and ``first_account_id``, and appended part by part."""
     if accounts < 1 or days < 1:
         raise ValueError("generate needs at least one account and one snapshot date")
     rng = np.random.default_rng(seed)
     dates = [end_date - timedelta(days=days - 1 - k) for k in range(days)]
     cohort = _assign_cohorts(rng, accounts)
-    account_frame = _make_accounts(rng, accounts, cohort, dates[0])
+    account_frame = _make_accounts(rng, accounts, cohort, dates[0], first_account_id)
     portfolio = Portfolio(
         accounts=account_frame,
         credit_score_snapshots=_score_snapshots(rng, account_frame, cohort, dates),

@@ -33,6 +33,7 @@ from post_loan_review.dates import parse_date
 from post_loan_review.money import format_yuan
 from post_loan_review.policy import ACTIONS, MAX_REASONS, Policy, PolicyError, load_policy
 from post_loan_review.runs import ReviewRun
+from post_loan_review.shards import WHOLE_BOOK
 
 RUN_MODE = "simulation"
 MAX_DATES = 31  # one DAG run simulates a month at most
@@ -54,7 +55,7 @@ def _stage_inputs(conn: Connection, run: ReviewRun, policy: Policy) -> pd.DataFr
     if extracted["accounts_extracted"] == 0:
         raise ValueError(f"simulate {run.review_date}: no reviewable account in accounts; "
                          "load a portfolio first (plr generate)")
-    return db.read_frame(conn, "review/review_inputs", _params(run),
+    return db.read_frame(conn, "review/review_inputs", {**_params(run), **WHOLE_BOOK.params()},
                          date_columns=("last_decrease_date", "last_increase_date"))
 
 

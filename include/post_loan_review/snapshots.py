@@ -35,5 +35,6 @@ def extract_snapshots(conn: Connection, run: ReviewRun, policy: Policy) -> dict[
     }
     db.execute(conn, "review/clear_review_inputs", params)
     staged = db.execute(conn, "review/extract_review_inputs", params)
+    db.refresh_statistics(conn, "review_inputs")  # the shards' reads plan on the new rows
     return {"accounts_extracted": staged,
             "previous_snapshot_date": previous.isoformat() if previous else None}

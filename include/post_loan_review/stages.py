@@ -21,6 +21,7 @@ from post_loan_review.dates import resolve_review_date as _resolve_date
 from post_loan_review.failpoints import failpoint
 from post_loan_review.policy import load_policy
 from post_loan_review.runs import ReviewRun
+from post_loan_review.shards import Shard, check_shard_count
 
 
 @contextlib.contextmanager
@@ -45,8 +46,10 @@ def _stage(run: ReviewRun, name: str, attempt: str | None) -> Iterator[Connectio
 
 def resolve_review_date(review_date: str | date | None, dry_run: bool, policy_version: str | None,
                         data_interval_end: datetime | None = None,
-                        logical_date: datetime | None = None) -> dict[str, str]:
-    """The run's identity, resolved once and checked: the date, the mode, a policy that loads."""
+                        logical_date: datetime | None = None, shard_count: int | None = None) -> dict[str, Any]:
+    """The run's identity, resolved once and checked: the date, the mode, a policy that loads,
+    and the shards the heavy stages split the book into (``shards``: the indices to map over)."""
+    shard_count = check_shard_count(shard_count or settings().shards)
     policy = load_policy(policy_version or settings().policy_version)
     if policy.challenger is not None:  # a broken challenger stops the run here, not half-way
         load_policy(policy.challenger.policy)
@@ -54,7 +57,11 @@ def resolve_review_date(review_date: str | date | None, dry_run: bool, policy_ve
                     "dry_run" if dry_run else "live", policy.version)
     with db.engine().begin() as conn:
         db.init_db(conn)
-    return run.to_xcom()
+    return {**run.to_xcom(), "shard_count": shard_count, "shards": list(range(shard_count))}
+
+
+def _shard(run_xcom: dict, index: int) -> Shard:
+    return Shard(int(index), int(run_xcom.get("shard_count", 1)))
 
 
 def extract_snapshots(run_xcom: dict, attempt: str | None = None) -> dict[str, Any]:
@@ -68,12 +75,21 @@ def extract_snapshots(run_xcom: dict, attempt: str | None = None) -> dict[str, A
     return result
 
 
-def validate_snapshots(run_xcom: dict, previous_snapshot_date: str | None,
-                       attempt: str | None = None) -> dict[str, Any]:
+def validate_snapshots(run_xcom: dict, shard_index: int = 0, attempt: str | None = None) -> dict[str, Any]:
+    """One shard of the quality gate: its expectation results and quarantined rows."""
+    run, shard = ReviewRun.from_xcom(run_xcom), _shard(run_xcom, shard_index)
+    with _stage(run, f"validate_snapshots[{shard.label}]", attempt) as conn:
+        result = quality.validate_shard(conn, run, shard)
+        failpoint(f"validate:shard{shard.index}")
+    return result
+
+
+def quality_gate(run_xcom: dict, previous_snapshot_date: str | None, attempt: str | None = None) -> dict[str, Any]:
+    """The verdict on the whole book from every shard's results; stops the run on a failure."""
     run = ReviewRun.from_xcom(run_xcom)
     previous = date.fromisoformat(previous_snapshot_date) if previous_snapshot_date else None
-    with _stage(run, "validate_snapshots", attempt) as conn:
-        result = quality.validate_snapshots(conn, run, previous)
+    with _stage(run, "quality_gate", attempt) as conn:
+        result = quality.quality_gate(conn, run, previous, int(run_xcom.get("shard_count", 1)))
         runs.record(conn, run, "failed" if result["failure"] else "validated",
                     rows_quarantined=result["rows_quarantined"], error_message=result["failure"])
     # the results are committed above so operators can read them; now stop before any decision
@@ -82,19 +98,29 @@ def validate_snapshots(run_xcom: dict, previous_snapshot_date: str | None,
     return result
 
 
-def reassess_accounts(run_xcom: dict, attempt: str | None = None) -> dict[str, Any]:
-    run = ReviewRun.from_xcom(run_xcom)
-    with _stage(run, "reassess_accounts", attempt) as conn:
-        result = reassess.reassess_accounts(conn, run, load_policy(run.policy_version))
-        runs.record(conn, run, "reassessed", accounts_reviewed=result["accounts_reviewed"])
+def reassess_accounts(run_xcom: dict, shard_index: int = 0, attempt: str | None = None) -> dict[str, Any]:
+    """Decisions and traces for one shard's accounts."""
+    run, shard = ReviewRun.from_xcom(run_xcom), _shard(run_xcom, shard_index)
+    with _stage(run, f"reassess_accounts[{shard.label}]", attempt) as conn:
+        result = reassess.reassess_accounts(conn, run, load_policy(run.policy_version), shard)
+        failpoint(f"reassess:shard{shard.index}")
     return result
 
 
 def check_portfolio(run_xcom: dict, attempt: str | None = None) -> dict[str, Any]:
-    """The breaker's figures; a breached live run is recorded as awaiting approval."""
+    """The breaker's figures over every shard's decisions; a breached live run is recorded as
+    awaiting approval."""
     run = ReviewRun.from_xcom(run_xcom)
     with _stage(run, "check_portfolio", attempt) as conn:
+        # every shard has written its decisions: from here on, queries plan on their real size
+        db.refresh_statistics(conn, "staged_decisions", "staged_traces")
         result = portfolio.check_portfolio(conn, run, load_policy(run.policy_version))
+        params = {"review_date": run.review_date, "run_mode": run.run_mode}
+        staged = int(db.read_frame(conn, "review/staged_input_count", params)["accounts_staged"].iloc[0])
+        if result["accounts_reviewed"] != staged:  # a shard never reassessed, or one from another split
+            raise RuntimeError(f"check_portfolio {run.review_date}: {staged} accounts were staged but "
+                               f"{result['accounts_reviewed']} decided; re-run every reassess_accounts shard")
+        runs.record(conn, run, "reassessed", accounts_reviewed=result["accounts_reviewed"])
         if result["breached"] and run.is_live:
             runs.record(conn, run, "awaiting_approval", error_message="; ".join(result["reasons"]))
     return result
@@ -146,8 +172,9 @@ def build_report(run_xcom: dict, attempt: str | None = None) -> dict[str, Any]:
 
 
 def review(review_date: str | date, dry_run: bool = False, policy_version: str | None = None,
-           approved: bool = False) -> dict[str, Any]:
-    """The whole nightly review in-process, stage after stage, as the DAG runs it. A tripped
+           approved: bool = False, shard_count: int | None = None) -> dict[str, Any]:
+    """The whole nightly review in-process, stage after stage and shard after shard, as the DAG
+    runs it (where the shards of a stage run side by side). A tripped
     portfolio breaker stops a live run before apply (``PortfolioBreakerTripped``) unless a person
     ``approved`` it. The answer is the report's summary plus ``stage_seconds``."""
     seconds: dict[str, float] = {}
@@ -155,13 +182,16 @@ def review(review_date: str | date, dry_run: bool = False, policy_version: str |
     def timed(stage, *args):
         started = time.perf_counter()
         result = stage(*args)
-        seconds[stage.__name__] = round(time.perf_counter() - started, 2)
+        seconds[stage.__name__] = round(seconds.get(stage.__name__, 0) + time.perf_counter() - started, 2)
         return result
 
-    run_xcom = timed(resolve_review_date, review_date, dry_run, policy_version)
+    run_xcom = timed(resolve_review_date, review_date, dry_run, policy_version, None, None, shard_count)
     extracted = timed(extract_snapshots, run_xcom)
-    timed(validate_snapshots, run_xcom, extracted["previous_snapshot_date"])
-    timed(reassess_accounts, run_xcom)
+    for index in run_xcom["shards"]:
+        timed(validate_snapshots, run_xcom, index)
+    timed(quality_gate, run_xcom, extracted["previous_snapshot_date"])
+    for index in run_xcom["shards"]:
+        timed(reassess_accounts, run_xcom, index)
     guard = timed(check_portfolio, run_xcom)
     if guard["breached"] and not dry_run and not approved:
         raise portfolio.PortfolioBreakerTripped(

@@ -1,5 +1,6 @@
 -- Drop every table of the warehouse, outputs first: `plr generate` rebuilds the schema from
 -- sql/schema so a warehouse made by an older version of the code gets today's tables.
+drop table if exists shard_quality_results;
 drop table if exists decision_traces;
 drop table if exists run_failures;
 drop table if exists stage_attempts;

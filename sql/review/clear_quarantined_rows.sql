@@ -1,1 +1,6 @@
-delete from quarantined_rows where review_date = :review_date and run_mode = :run_mode
+-- Clear one shard's quarantined_rows of a run (shards.py: shard 0 of 1 is every account) before the
+-- shard writes them again.
+delete from quarantined_rows
+where review_date = :review_date
+  and run_mode = :run_mode
+  and ((abs(account_id) % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard

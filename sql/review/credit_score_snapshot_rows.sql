@@ -1,5 +1,5 @@
 -- The credit-score snapshot rows of one date, each with its account id as found in accounts
--- (null when the snapshot names an unknown account), for validate_snapshots.
+-- (null when the snapshot names an unknown account), of one shard (shards.py), for validate_snapshots.
 select
     scores.account_id,
     scores.snapshot_date,
@@ -9,3 +9,4 @@ select
 from credit_score_snapshots as scores
 left join accounts on accounts.account_id = scores.account_id
 where scores.snapshot_date = :snapshot_date
+  and ((coalesce(abs(scores.account_id), 0) % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
-TASK_ORDER = ["resolve_review_date", "extract_snapshots", "validate_snapshots", "reassess_accounts",
+TASK_ORDER = ["resolve_review_date", "extract_snapshots", "validate_snapshots", "quality_gate", "reassess_accounts",
               "check_portfolio", "apply_limit_changes", "queue_notifications", "build_report"]
 BREAKER_PATHS = ["approve_changes", "no_approval_needed"]
 
@@ -35,7 +35,7 @@ def test_every_dag_file_imports_without_errors(dagbag):
 
 
 def test_tasks_run_in_the_documented_order(dag):
-    assert sorted(dag.task_ids) == sorted(TASK_ORDER + BREAKER_PATHS)
+    assert sorted(dag.task_ids) == sorted(TASK_ORDER + BREAKER_PATHS + ["plan_shards"])
     for upstream, downstream in zip(TASK_ORDER, TASK_ORDER[1:]):
         if downstream == "apply_limit_changes":  # through the breaker's two paths
             for path in BREAKER_PATHS:
@@ -44,6 +44,19 @@ def test_tasks_run_in_the_documented_order(dag):
             continue
         assert upstream in dag.get_task(downstream).upstream_task_ids, f"{upstream} -> {downstream}"
     assert dag.get_task("resolve_review_date").upstream_task_ids == set()
+
+
+def test_the_heavy_stages_map_over_the_shards(dag):
+    from airflow.sdk.definitions.mappedoperator import MappedOperator
+
+    for task_id in ("validate_snapshots", "reassess_accounts"):
+        task = dag.get_task(task_id)
+        assert isinstance(task, MappedOperator), task_id  # one task instance per shard
+        assert "plan_shards" in task.upstream_task_ids
+        assert task.map_index_template == "{{ shard_label }}"
+    assert dag.get_task("plan_shards").upstream_task_ids == {"resolve_review_date"}
+    shards = dag.params.get_param("shards")
+    assert shards.value is None and shards.schema["minimum"] == 1 and shards.schema["maximum"] == 64
 
 
 def test_the_breaker_waits_for_a_person_and_silence_applies_nothing(dag):

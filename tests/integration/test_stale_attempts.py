@@ -14,8 +14,11 @@ def prepare(engine):
     load_portfolio(engine, accounts=1500)
     run_xcom = stages.resolve_review_date(SECOND_DATE, False, None)
     extracted = stages.extract_snapshots(run_xcom)
-    stages.validate_snapshots(run_xcom, extracted["previous_snapshot_date"])
-    stages.reassess_accounts(run_xcom)
+    for shard in run_xcom["shards"]:
+        stages.validate_snapshots(run_xcom, shard)
+    stages.quality_gate(run_xcom, extracted["previous_snapshot_date"])
+    for shard in run_xcom["shards"]:
+        stages.reassess_accounts(run_xcom, shard)
     return run_xcom
 
 

@@ -1,0 +1,173 @@
+"""Benchmark: the whole nightly review on PostgreSQL, run the way the CeleryExecutor runs it, against
+the floor -- the time to COPY the date's two input snapshots out into memory and the decisions back
+in, with nothing else.
+
+    .venv/bin/python bench/bench_production.py [ACCOUNTS ...]     (default 100000 1000000 10000000)
+
+For each size it creates its own database on the server of ``PLR_TEST_POSTGRES_URL`` (default:
+postgres on 127.0.0.1:5432), loads a synthetic book (in parts of a million accounts, so the set-up
+stays small too), and runs every stage of ``post_loan_review`` for the latest snapshot date as its
+own process, as a worker runs a task: one after another, and the shard tasks of validation and
+reassessment two at a time (the two worker slots of this 2-core machine), with
+``ceil(accounts / SHARD_ACCOUNTS)`` shards, at least two. It then measures the floor, prints one
+line per stage (wall seconds and the peak RSS of that stage's largest process), the whole review's
+wall time, accounts per second, and the ratio review / floor. The database is dropped whatever
+happens. The breaker is treated as approved: the bench measures the work, not a person.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import math
+import multiprocessing
+import os
+import resource
+import tempfile
+import time
+import uuid
+from concurrent.futures import ProcessPoolExecutor
+from datetime import date
+from pathlib import Path
+from typing import Any, Iterator
+
+from sqlalchemy import create_engine, text
+
+ADMIN_URL = os.environ.get("PLR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+WORKER_SLOTS = 2
+SHARD_ACCOUNTS = 625_000  # accounts per shard: bounds a shard task's memory
+LOAD_PART = 1_000_000
+REVIEW_DATE = date(2026, 11, 27)
+
+
+@contextlib.contextmanager
+def bench_database() -> Iterator[str]:
+    """A fresh database for one size, dropped afterwards; its URL."""
+    name = f"plr_bench_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'create database "{name}"'))
+    try:
+        yield ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text(f'drop database if exists "{name}" with (force)'))
+        admin.dispose()
+
+
+def _in_child(env: dict[str, str], function: str, *args: Any) -> tuple[Any, float, float]:
+    """Run ``function`` of this module in a fresh worker process: (result, seconds, peak RSS MiB)."""
+    os.environ.update(env)
+    started = time.perf_counter()
+    result = globals()[function](*args)
+    elapsed = time.perf_counter() - started
+    return result, elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def _pool(workers: int) -> ProcessPoolExecutor:
+    # one task per process, as a worker's task runner: each peak RSS is that task's own
+    return ProcessPoolExecutor(max_workers=workers, mp_context=multiprocessing.get_context("spawn"),
+                               max_tasks_per_child=1)
+
+
+def load_book(accounts: int) -> int:
+    """Generate and load the book in parts of LOAD_PART accounts; rows loaded."""
+    from post_loan_review import db, sample_data
+
+    loaded = 0
+    for part, first in enumerate(range(0, accounts, LOAD_PART)):
+        portfolio = sample_data.generate(min(LOAD_PART, accounts - first), seed=7 + part, end_date=REVIEW_DATE,
+                                         first_account_id=sample_data.FIRST_ACCOUNT_ID + first)
+        with db.engine().begin() as conn:
+            if part == 0:
+                db.rebuild(conn)
+            loaded += sum(db.bulk_insert(conn, name, frame) for name, frame in portfolio.tables().items())
+        del portfolio
+    with db.engine().connect() as conn:  # fresh statistics, as a production database has
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("vacuum analyze")
+    return loaded
+
+
+def stage(name: str, *args: Any) -> Any:
+    from post_loan_review import stages
+
+    return getattr(stages, name)(*args)
+
+
+def floor(review_date: date) -> dict[str, float]:
+    """COPY the two snapshots of the date out into data frames, and the run's decisions back in."""
+    from post_loan_review import db
+
+    with db.engine().connect() as conn, conn.begin() as transaction:
+        decisions = db.read_frame(conn, "bench/staged_decisions", {"review_date": review_date, "run_mode": "live"},
+                                  date_columns=("review_date",))
+        conn.exec_driver_sql("create temporary table floor_decisions (like staged_decisions including all)")
+        started = time.perf_counter()
+        rows_out = sum(len(db.read_frame(conn, f"bench/{name}", {"snapshot_date": review_date}))
+                       for name in ("score_snapshot", "repayment_snapshot"))
+        copied_out = time.perf_counter()
+        rows_in = db.bulk_insert(conn, "floor_decisions", decisions)
+        copied_in = time.perf_counter()
+        transaction.rollback()
+    return {"copy_out_s": copied_out - started, "copy_in_s": copied_in - copied_out,
+            "rows_out": rows_out, "rows_in": rows_in}
+
+
+def review(env: dict[str, str], shard_count: int) -> tuple[list[tuple[str, float, float]], float]:
+    """Every stage as its own process; per stage (name, wall s, peak RSS MiB), and the total."""
+    timings: list[tuple[str, float, float]] = []
+    began = time.perf_counter()
+
+    def one(name: str, *args: Any) -> Any:
+        with _pool(1) as pool:
+            result, seconds, peak = pool.submit(_in_child, env, "stage", name, *args).result()
+        timings.append((name, seconds, peak))
+        return result
+
+    def shards(name: str, run: dict) -> list[Any]:
+        started = time.perf_counter()
+        with _pool(WORKER_SLOTS) as pool:
+            done = [f.result() for f in [pool.submit(_in_child, env, "stage", name, run, shard)
+                                         for shard in run["shards"]]]
+        timings.append((f"{name} x{len(done)}", time.perf_counter() - started, max(peak for _, _, peak in done)))
+        return [result for result, _, _ in done]
+
+    run = one("resolve_review_date", REVIEW_DATE, False, None, None, None, shard_count)
+    extracted = one("extract_snapshots", run)
+    shards("validate_snapshots", run)
+    one("quality_gate", run, extracted["previous_snapshot_date"])
+    shards("reassess_accounts", run)
+    one("check_portfolio", run)
+    one("apply_limit_changes", run)
+    one("queue_notifications", run)
+    one("build_report", run)
+    return timings, time.perf_counter() - began
+
+
+def main(sizes: list[int]) -> None:
+    print(f"{'accounts':>11}  {'step':<26} {'wall s':>8} {'peak RSS MiB':>13}")
+    for accounts in sizes:
+        shard_count = max(2, math.ceil(accounts / SHARD_ACCOUNTS))
+        with bench_database() as url, tempfile.TemporaryDirectory() as reports:
+            env = {"PLR_DATABASE_URL": url, "PLR_REPORT_DIR": reports, "GX_ANALYTICS_ENABLED": "false"}
+            with _pool(1) as pool:
+                rows, seconds, peak = pool.submit(_in_child, env, "load_book", accounts).result()
+            print(f"{accounts:>11,}  {'(set-up) load ' + format(rows, ',') + ' rows':<26} {seconds:>8.1f} {peak:>13,.0f}")
+            timings, total = review(env, shard_count)
+            for name, seconds, peak in timings:
+                print(f"{accounts:>11,}  {name:<26} {seconds:>8.1f} {peak:>13,.0f}")
+            with _pool(1) as pool:
+                measured, _, floor_peak = pool.submit(_in_child, env, "floor", REVIEW_DATE).result()
+            floor_s = measured["copy_out_s"] + measured["copy_in_s"]
+            print(f"{accounts:>11,}  {'floor: COPY out snapshots':<26} {measured['copy_out_s']:>8.1f} {floor_peak:>13,.0f}")
+            print(f"{accounts:>11,}  {'floor: COPY in decisions':<26} {measured['copy_in_s']:>8.1f}")
+            largest = max(peak for _, _, peak in timings)
+            print(f"{accounts:>11,}  WHOLE REVIEW {total:.1f} s with {shard_count} shards = "
+                  f"{accounts / total:,.0f} accounts/s; floor {floor_s:.1f} s; review / floor = {total / floor_s:.2f}; "
+                  f"largest process {largest:,.0f} MiB", flush=True)
+
+
+if __name__ == "__main__":
+    arguments = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    arguments.add_argument("accounts", nargs="*", type=int, default=[100_000, 1_000_000, 10_000_000])
+    main(arguments.parse_args().accounts)

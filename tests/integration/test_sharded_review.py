@@ -1,0 +1,141 @@
+"""The review split into shards: the same decisions as one piece, on SQLite and PostgreSQL; a
+failed shard retries alone; the quality gate judges the whole book, not each shard."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+from checks import scalar
+from conftest import FIRST_DATE, load_portfolio
+from sqlalchemy import text
+
+from post_loan_review import reassess, stages
+from post_loan_review.quality import QualityGateError
+from post_loan_review.shards import shard_of
+
+STAGED = {
+    "staged_decisions": "account_id, arm",
+    "staged_traces": "account_id, arm, step",
+    "quality_results": "table_name, expectation",
+    "quarantined_rows": "table_name, account_id, rule",
+}
+
+
+@pytest.fixture(params=["sqlite", "postgres"])
+def engine(request):
+    return request.getfixturevalue("warehouse" if request.param == "sqlite" else "postgres_warehouse")
+
+
+def _staged(engine) -> dict[str, pd.DataFrame]:
+    with engine.connect() as conn:
+        return {name: pd.read_sql(text(f"select * from {name} where run_mode = 'dry_run' order by {order}"), conn)
+                for name, order in STAGED.items()}
+
+
+def _plant_bad_scores(engine, account_ids) -> None:
+    with engine.begin() as conn:
+        conn.execute(text("update credit_score_snapshots set score = 2000 where snapshot_date = :d and account_id = :a"),
+                     [{"d": FIRST_DATE, "a": int(a)} for a in account_ids])
+
+
+def _account_ids(engine) -> np.ndarray:
+    with engine.connect() as conn:
+        return np.array([r[0] for r in conn.execute(text(
+            "select account_id from credit_score_snapshots where snapshot_date = :d order by account_id"),
+            {"d": FIRST_DATE})])
+
+
+def test_three_shards_decide_exactly_what_one_piece_does(engine):
+    load_portfolio(engine, accounts=6000)
+    ids = _account_ids(engine)
+    _plant_bad_scores(engine, ids[::400])  # a few quarantined rows, in every shard
+    stages.review(FIRST_DATE, dry_run=True, shard_count=1)
+    whole = _staged(engine)
+    stages.review(FIRST_DATE, dry_run=True, shard_count=3)  # the re-run replaces every shard's rows
+    split = _staged(engine)
+    planted = whole["quarantined_rows"].query("rule == 'score_in_range'")
+    assert sorted(planted["account_id"]) == sorted(ids[::400].tolist())
+    for name in STAGED:
+        pd.testing.assert_frame_equal(split[name], whole[name], obj=name)
+    assert scalar(engine, "select count(distinct shard) from shard_quality_results where shard_count = 3") == 3
+
+
+def test_the_database_puts_each_account_in_the_shard_numpy_computes(postgres_warehouse):
+    load_portfolio(postgres_warehouse, accounts=3000)
+    run = stages.resolve_review_date(FIRST_DATE, True, None, shard_count=5)
+    stages.extract_snapshots(run)
+    with postgres_warehouse.connect() as conn:
+        staged = pd.read_sql(text("select account_id from review_inputs where run_mode = 'dry_run'"), conn)
+    ids = staged["account_id"].to_numpy()
+    from post_loan_review import db
+
+    for shard in range(5):
+        with postgres_warehouse.connect() as conn:
+            got = db.read_frame(conn, "review/review_inputs", {"review_date": FIRST_DATE, "run_mode": "dry_run",
+                                                               "shard": shard, "shard_count": 5})
+        assert sorted(got["account_id"].tolist()) == sorted(ids[shard_of(ids, 5) == shard].tolist())
+
+
+def _validated_run(shard_count: int) -> dict:
+    run = stages.resolve_review_date(FIRST_DATE, False, None, shard_count=shard_count)
+    extracted = stages.extract_snapshots(run)
+    for shard in run["shards"]:
+        stages.validate_snapshots(run, shard)
+    stages.quality_gate(run, extracted["previous_snapshot_date"])
+    return run
+
+
+def test_a_failed_shard_leaves_the_others_committed_and_retries_alone(warehouse, monkeypatch):
+    load_portfolio(warehouse, accounts=3000)
+    run = _validated_run(3)
+    real = reassess.reassess_accounts
+
+    def dies_on_the_second_shard(conn, run_, policy, shard):
+        result = real(conn, run_, policy, shard)  # its writes happen, then the worker fails
+        if shard.index == 1:
+            raise MemoryError("worker lost")
+        return result
+
+    monkeypatch.setattr(reassess, "reassess_accounts", dies_on_the_second_shard)
+    stages.reassess_accounts(run, 0)
+    with pytest.raises(MemoryError):
+        stages.reassess_accounts(run, 1)
+    stages.reassess_accounts(run, 2)
+    with warehouse.connect() as conn:
+        staged = np.array([r[0] for r in conn.execute(text("select account_id from review_inputs"))])
+        decided = np.array([r[0] for r in conn.execute(text("select account_id from staged_decisions"))])
+    assert sorted(decided.tolist()) == sorted(staged[shard_of(staged, 3) != 1].tolist())
+    with pytest.raises(RuntimeError, match="accounts were staged but"):
+        stages.check_portfolio(run)  # the breaker never judges a partial book
+
+    monkeypatch.setattr(reassess, "reassess_accounts", real)
+    stages.reassess_accounts(run, 1)  # the retry of the failed shard alone
+    assert stages.check_portfolio(run)["accounts_reviewed"] == len(staged)
+    assert scalar(warehouse, "select count(*) from staged_decisions") == len(staged)
+
+
+def test_the_gate_judges_the_share_of_bad_rows_over_the_book_not_per_shard(warehouse):
+    load_portfolio(warehouse, accounts=6000)
+    ids = _account_ids(warehouse)
+    shard_0 = ids[shard_of(ids, 3) == 0]
+    bad = shard_0[: int(len(ids) * 0.008)]  # 0.8 % of the book, about 2.4 % of shard 1
+    _plant_bad_scores(warehouse, bad)
+    _validated_run(3)  # passes: the book is under the 1 % limit
+    assert scalar(warehouse, """select success from shard_quality_results
+        where shard = 0 and expectation = 'score_in_range'""") in (0, False)
+    assert scalar(warehouse, "select success from quality_results where expectation = 'score_in_range'") in (1, True)
+    assert scalar(warehouse, "select count(*) from quarantined_rows where rule = 'score_in_range'") == len(bad)
+
+    _plant_bad_scores(warehouse, shard_0[len(bad): int(len(ids) * 0.012)])  # now 1.2 % of the book
+    with pytest.raises(QualityGateError, match=r"credit_score_snapshots\.score broke row rule .*score_in_range"):
+        _validated_run(3)
+
+
+def test_the_gate_refuses_to_judge_before_every_shard_validated(warehouse):
+    load_portfolio(warehouse, accounts=1000)
+    run = stages.resolve_review_date(FIRST_DATE, False, None, shard_count=2)
+    extracted = stages.extract_snapshots(run)
+    stages.validate_snapshots(run, 0)
+    with pytest.raises(RuntimeError, match="shard\\(s\\) 2 of 2 have no validation results"):
+        stages.quality_gate(run, extracted["previous_snapshot_date"])

@@ -14,12 +14,23 @@ export AIRFLOW__CORE__LOAD_EXAMPLES := False
 export AIRFLOW__DATABASE__SQL_ALCHEMY_CONN ?= sqlite:///$(AIRFLOW_HOME)/airflow.db
 export GX_ANALYTICS_ENABLED := false
 
-.PHONY: help venv run test airflow lock bench clean
+# The production shape natively (make airflow-prod): PostgreSQL metadata and warehouse, Redis broker.
+PG_SERVER ?= postgresql+psycopg://postgres@127.0.0.1:5432
+PROD_AIRFLOW_HOME ?= $(CURDIR)/.local/airflow-prod
+PROD_METADATA_URL ?= $(PG_SERVER)/plr_airflow
+PROD_WAREHOUSE_URL ?= $(PG_SERVER)/plr_warehouse
+PROD_BROKER_URL ?= redis://127.0.0.1:6379/0
+PROD_PORT ?= 8080
+# off: no scheduled runs (the demo data ends on 2026-11-27, the schedule would review today); on: nightly at 02:00
+SCHEDULE ?= off
+
+.PHONY: help venv run test airflow airflow-prod lock bench clean
 
 help:
 	@echo "make run      set up, generate $(ACCOUNTS) accounts, run the nightly DAG through Airflow, print the report path"
 	@echo "make test     set up and run the whole test suite"
 	@echo "make airflow  start Airflow locally (standalone) on http://127.0.0.1:8080"
+	@echo "make airflow-prod  the production stack natively: CeleryExecutor, PostgreSQL, Redis on http://127.0.0.1:$(PROD_PORT)"
 	@echo "make bench    time plr review (100,000 and 1,000,000 accounts) and the reassessment alone (1,000,000)"
 
 # The virtual environment, rebuilt when the lock or the project file changes.
@@ -56,6 +67,19 @@ airflow: venv
 	$(BIN)/plr init-db
 	PATH="$(BIN):$$PATH" AIRFLOW__API__HOST=127.0.0.1 AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS=True \
 		$(BIN)/airflow standalone
+
+airflow-prod: venv
+	@bash .ci/ensure-services
+	$(BIN)/python scripts/native_stack.py createdb $(PROD_METADATA_URL) $(PROD_WAREHOUSE_URL)
+	@export PLR_DATABASE_URL=$(PROD_WAREHOUSE_URL); \
+	if latest=$$($(BIN)/plr latest-date 2>/dev/null); then \
+		echo "warehouse $(PROD_WAREHOUSE_URL) has data up to $$latest: kept"; \
+	else \
+		$(BIN)/plr init-db && $(BIN)/plr generate --accounts $(ACCOUNTS) --seed $(SEED); \
+	fi
+	$(BIN)/python scripts/native_stack.py up --home $(PROD_AIRFLOW_HOME) --port $(PROD_PORT) \
+		--metadata-url $(PROD_METADATA_URL) --warehouse-url $(PROD_WAREHOUSE_URL) --broker-url $(PROD_BROKER_URL) \
+		$(if $(filter off,$(SCHEDULE)),--no-schedule,)
 
 bench: venv
 	$(BIN)/python bench/bench_reassess.py

@@ -72,7 +72,8 @@ def _review(args) -> int:
     from post_loan_review import stages
 
     started = time.perf_counter()
-    summary = stages.review(args.date, dry_run=args.dry_run, policy_version=args.policy, approved=args.approve)
+    summary = stages.review(args.date, dry_run=args.dry_run, policy_version=args.policy, approved=args.approve,
+                            shard_count=args.shards)
     stage_times = ", ".join(f"{stage} {secs:.1f}" for stage, secs in summary["stage_seconds"].items())
     print(f"review of {args.date} finished in {time.perf_counter() - started:.1f} s ({stage_times})")
     return _print_summary(args.date, "dry_run" if args.dry_run else "live")
@@ -182,6 +183,9 @@ def parser() -> argparse.ArgumentParser:
     review.add_argument("--policy", default=None, help="policy version (default: PLR_POLICY or v1)")
     review.add_argument("--approve", action="store_true",
                         help="a person approves applying this run even if the portfolio breaker trips")
+    review.add_argument("--shards", type=int, default=None,
+                        help="validate and reassess the book in this many shards, one after another "
+                             "(default: PLR_SHARDS or 4); bounds memory by shard size")
     review.set_defaults(run=_review)
 
     explain = commands.add_parser("explain", help="why an account got its decision")

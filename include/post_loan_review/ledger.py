@@ -15,6 +15,8 @@ def apply_limit_changes(conn: Connection, run: ReviewRun) -> dict[str, int]:
     if not run.is_live:
         raise ValueError("a dry run applies nothing; apply_limit_changes needs a live run")
     params = {"review_date": run.review_date}
+    if db.is_postgres(conn):
+        db.execute(conn, "apply/plan_self_inserts")
     failpoint("apply:before")
     traces = db.execute(conn, "apply/insert_decision_traces", params)  # before the decisions it keys on
     decisions = db.execute(conn, "apply/insert_limit_decisions", params)

@@ -78,6 +78,8 @@ def load_book(accounts: int) -> int:
     for part, first in enumerate(range(0, accounts, LOAD_PART)):
         portfolio = sample_data.generate(min(LOAD_PART, accounts - first), seed=7 + part, end_date=REVIEW_DATE,
                                          first_account_id=sample_data.FIRST_ACCOUNT_ID + first)
+        # each part numbers its security events from 1: keep them unique across parts
+        portfolio.security_events["event_id"] += first * 10
         with db.engine().begin() as conn:
             if part == 0:
                 db.rebuild(conn)

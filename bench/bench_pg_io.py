@@ -15,15 +15,15 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import tempfile
 import time
-import uuid
 from pathlib import Path
 
-from sqlalchemy import create_engine, text
+from bench_production import bench_database  # a fresh database on PLR_TEST_POSTGRES_URL's server, dropped after
 
 from post_loan_review import db
+from post_loan_review.shards import WHOLE_BOOK
 
-ADMIN_URL = os.environ.get("PLR_TEST_POSTGRES_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
 PLR = str(Path(sys.executable).with_name("plr"))
 
 
@@ -61,30 +61,26 @@ def timed_insert(url: str, params: dict) -> tuple[float, int]:
 
 
 def main(accounts: int) -> None:
-    name = f"plr_bench_{uuid.uuid4().hex[:12]}"
-    admin = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'create database "{name}"'))  # a generated identifier, no input
-    url = ADMIN_URL.rsplit("/", 1)[0] + f"/{name}"
-    env = {**os.environ, "PLR_DATABASE_URL": url, "PLR_REPORT_DIR": f"/tmp/{name}-reports",
-           "GX_ANALYTICS_ENABLED": "false"}
-    try:
-        print(f"plr generate --accounts {accounts:,}: {plr(['generate', '--accounts', str(accounts)], env):.1f} s",
-              flush=True)
-        with db.engine(url).connect() as conn:
-            latest = conn.execute(db.statement("review/latest_snapshot_date", {})).scalar()
-        print(f"plr review --date {latest} --dry-run: "
-              f"{plr(['review', '--date', str(latest), '--dry-run'], env):.1f} s", flush=True)
-        params = {"review_date": latest, "run_mode": "dry_run"}
-        seconds, rows, columns = timed_read(url, params)
-        print(f"read_frame review/review_inputs: {rows:,} rows x {columns} columns in {seconds:.2f} s", flush=True)
-        seconds, rows = timed_insert(url, params)
-        print(f"bulk_insert staged_decisions: {rows:,} rows in {seconds:.2f} s", flush=True)
-    finally:
-        db.engine(url).dispose()
-        with admin.connect() as conn:
-            conn.execute(text(f'drop database if exists "{name}" with (force)'))
-        admin.dispose()
+    with bench_database() as url, tempfile.TemporaryDirectory() as reports:
+        env = {**os.environ, "PLR_DATABASE_URL": url, "PLR_REPORT_DIR": reports, "GX_ANALYTICS_ENABLED": "false"}
+        try:
+            measure(accounts, url, env)
+        finally:
+            db.engine(url).dispose()  # before the database is dropped
+
+
+def measure(accounts: int, url: str, env: dict) -> None:
+    print(f"plr generate --accounts {accounts:,}: {plr(['generate', '--accounts', str(accounts)], env):.1f} s",
+          flush=True)
+    with db.engine(url).connect() as conn:
+        latest = conn.execute(db.statement("review/latest_snapshot_date", {})).scalar()
+    print(f"plr review --date {latest} --dry-run: "
+          f"{plr(['review', '--date', str(latest), '--dry-run'], env):.1f} s", flush=True)
+    params = {"review_date": latest, "run_mode": "dry_run"}
+    seconds, rows, columns = timed_read(url, {**params, **WHOLE_BOOK.params()})  # every shard at once
+    print(f"read_frame review/review_inputs: {rows:,} rows x {columns} columns in {seconds:.2f} s", flush=True)
+    seconds, rows = timed_insert(url, params)
+    print(f"bulk_insert staged_decisions: {rows:,} rows in {seconds:.2f} s", flush=True)
 
 
 if __name__ == "__main__":

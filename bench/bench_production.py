@@ -28,7 +28,6 @@ import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date
-from pathlib import Path
 from typing import Any, Iterator
 
 from sqlalchemy import create_engine, text

@@ -58,6 +58,7 @@ class Portfolio:
     credit_inquiry_snapshots: pd.DataFrame
     security_events: pd.DataFrame
     income_verifications: pd.DataFrame
+    customer_profiles: pd.DataFrame
 
     def tables(self) -> dict[str, pd.DataFrame]:
         return {name: getattr(self, name) for name in self.__dataclass_fields__}
@@ -118,6 +119,28 @@ def _make_accounts(rng: np.random.Generator, n: int, cohort: np.ndarray, first_d
     frame.loc[frame["customer_cap_fen"] < 0, "customer_cap_fen"] = pd.NA
     frame["limit_set_by_review_date"] = pd.NaT
     return frame
+
+
+def _customer_profiles(rng: np.random.Generator, accounts: pd.DataFrame, as_of: date) -> pd.DataFrame:
+    """Contact details and protected attributes, independent of every cohort (a fair book), with
+    a few unknowns. Drawn from their own generator so the rest of the portfolio stays as it was."""
+    n = len(accounts)
+    young = (accounts["segment"].isin(["new_to_credit", "young_professional"])).to_numpy()
+    age = np.where(young, rng.integers(19, 36, n), rng.integers(24, 70, n))
+    sex = rng.choice(np.array(["female", "male"], dtype=object), n)
+    sex[rng.random(n) < 0.02] = None
+    education = rng.choice(np.array(["graduate_school", "university", "high_school", "other"], dtype=object), n,
+                           p=[0.12, 0.46, 0.35, 0.07])
+    marital = rng.choice(np.array(["married", "single", "other"], dtype=object), n, p=[0.52, 0.44, 0.04])
+    mobile = 13_000_000_000 + rng.integers(0, 6_000_000_000, n)  # mainland mobile numbers, 1[3-8]x
+    return pd.DataFrame({
+        "customer_id": accounts["customer_id"].to_numpy(),
+        "phone_number": "+86" + pd.Series(mobile).astype(str),
+        "birth_year": pd.array(as_of.year - age, dtype="Int64"),
+        "sex": sex,
+        "education": education,
+        "marital_status": marital,
+    })
 
 
 def _same_on_every_date(accounts: pd.DataFrame, dates: list[date], columns: dict[str, np.ndarray]) -> pd.DataFrame:
@@ -291,6 +314,7 @@ def generate(accounts: int, seed: int = 7, end_date: date = date(2026, 11, 27), 
         credit_inquiry_snapshots=_inquiry_snapshots(rng, account_frame, cohort, dates),
         security_events=_security_events(rng, account_frame, cohort, dates),
         income_verifications=_income_verifications(rng, account_frame, cohort, dates),
+        customer_profiles=_customer_profiles(np.random.default_rng([seed, 1]), account_frame, dates[-1]),
     )
     _break_rows(rng, portfolio, bad_row_rate)
     return portfolio

@@ -1,5 +1,6 @@
 -- Drop every table of the warehouse, outputs first: `plr generate` rebuilds the schema from
 -- sql/schema so a warehouse made by an older version of the code gets today's tables.
+drop table if exists review_history;
 drop table if exists shard_quality_results;
 drop table if exists decision_traces;
 drop table if exists run_failures;
@@ -20,3 +21,4 @@ drop table if exists spending_snapshots;
 drop table if exists repayment_snapshots;
 drop table if exists credit_score_snapshots;
 drop table if exists accounts;
+drop table if exists customer_profiles;

@@ -181,15 +181,18 @@ def test_the_three_files_are_written_under_date_and_mode(engine, tmp_path):
     assert on_disk == {k: v for k, v in summary.items() if not k.endswith("_path")}
 
 
-def test_decisions_csv_has_one_row_per_decision_with_every_column_and_integer_fen(engine, tmp_path):
+def test_decisions_csv_has_one_row_per_decision_with_every_column_masked_ids_and_integer_fen(engine, tmp_path):
     load_run(engine)
     summary = build(engine, LIVE, tmp_path / "reports")
     with engine.connect() as conn:
         table_columns = [row[1] for row in conn.exec_driver_sql("pragma table_info(staged_decisions)")]
-    csv = pd.read_csv(summary["decisions_path"])
-    assert list(csv.columns) == table_columns
+    csv = pd.read_csv(summary["decisions_path"], dtype={"account_masked": str})
+    assert list(csv.columns) == [("account_masked" if name == "account_id" else name) for name in table_columns]
     assert len(csv) == len(LIVE_DECISIONS)
-    assert csv["account_id"].tolist() == [row[0] for row in LIVE_DECISIONS]
+    # in account order, each id masked as the report masks it, never in full
+    assert csv["account_masked"].tolist() == [reports.mask_account_id(row[0]) for row in LIVE_DECISIONS]
+    text = open(summary["decisions_path"], encoding="utf-8").read()
+    assert not any(str(row[0]) in text for row in LIVE_DECISIONS)
     assert set(csv["run_mode"]) == {"live"} and set(csv["review_date"]) == {"2026-11-20"}
     assert csv["old_limit_fen"].tolist() == [row[2] for row in LIVE_DECISIONS]
     assert csv["new_limit_fen"].tolist() == [row[3] for row in LIVE_DECISIONS]

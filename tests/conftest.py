@@ -93,3 +93,25 @@ def load_portfolio(engine, accounts: int = 3000, seed: int = 11, **kwargs):
 @pytest.fixture
 def portfolio(warehouse):
     return load_portfolio(warehouse)
+
+
+@pytest.fixture(scope="session")
+def report_viewer_server(tmp_path_factory):
+    """A real Airflow API server with the report viewer plugin, after one real run of the DAG on a
+    small portfolio (tests/report_viewer_server.py); shared by the viewer's API and browser tests."""
+    from report_viewer_server import ReportViewerServer
+
+    from post_loan_review import db
+
+    base = tmp_path_factory.mktemp("report_viewer")
+    warehouse_url = f"sqlite:///{base / 'warehouse.db'}"
+    engine = db.engine(warehouse_url)
+    load_portfolio(engine, accounts=1000)
+    engine.dispose()
+    server = ReportViewerServer(home=base / "airflow", report_dir=base / "reports", warehouse_url=warehouse_url)
+    server.prepare()
+    try:
+        server.start()
+        yield server
+    finally:
+        server.stop()

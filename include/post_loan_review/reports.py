@@ -32,12 +32,13 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
-from post_loan_review import db, portfolio
+from post_loan_review import db, portfolio, report_sections
 from post_loan_review.drift import (PSI_SHIFTED, PSI_WATCH, SCORE_BIN_EDGES, population_stability_index,  # noqa: F401
                                     psi_band, psi_from_counts, score_counts, score_histogram)
 from post_loan_review.config import TEMPLATE_DIR
 from post_loan_review.guardrails import GUARDRAILS
 from post_loan_review.money import format_yuan
+from post_loan_review.report_charts import grouped_bar_chart, hbar_chart
 from post_loan_review.policy import ACTIONS, LOWERING_ACTIONS, Policy, PolicyError, load_policy
 from post_loan_review.runs import ReviewRun
 from post_loan_review.snapshots import previous_snapshot_date
@@ -134,58 +135,22 @@ def _summary(run: ReviewRun, groups: pd.DataFrame, reasons: pd.DataFrame, qualit
     }
 
 
-# --- charts (geometry here, drawing in the template) -----------------------------------------
-
-def _hbar_chart(rows: list[dict[str, Any]], width: int = 460, label_width: int = 150,
-                value_width: int = 130, row_height: int = 30) -> dict[str, Any]:
-    """A horizontal bar chart: each row has label, value (a number), text and colour."""
-    top = max((row["value"] for row in rows), default=0) or 1
-    span = width - label_width - value_width
-    bars = []
-    for index, row in enumerate(rows):
-        bar_width = span * row["value"] / top
-        bars.append({**row, "y": index * row_height, "x": label_width,
-                     "width": round(max(bar_width, 1.5 if row["value"] else 0), 1),
-                     "height": row_height - 10, "text_x": round(label_width + bar_width + 6, 1),
-                     "text_y": index * row_height + (row_height - 10) / 2 + 4})
-    return {"width": width, "height": len(rows) * row_height, "bars": bars}
-
+# --- charts (geometry in report_charts, drawing in the template) -------------------------------
 
 def _score_chart(current: np.ndarray, previous: np.ndarray | None, review_date: date,
                  previous_date: date | None) -> dict[str, Any]:
     """Side-by-side bars per score bin: the share of in-range accounts on each date."""
-    width, height, left, right, top, bottom = 900, 270, 46, 8, 12, 42
-    plot_w, plot_h = width - left - right, height - top - bottom
-    series = [("previous", previous, previous_date, "#b7c0cc")] if previous is not None else []
-    series.append(("current", current, review_date, "#2d6cdf"))
-    shares = [(name, counts, day, colour, counts / counts.sum() * 100 if counts.sum() else counts * 0.0)
-              for name, counts, day, colour in series]
-    peak = max((float(share.max()) for *_, share in shares), default=0.0)
-    step = next((s for s in (1, 2, 5, 10, 20, 25, 50) if peak <= s * 5), 50)
-    y_max = max(step, step * np.ceil(peak / step)) if peak else step
     bins = len(SCORE_BIN_EDGES) - 1
-    group = plot_w / bins
-    bar_w = group * 0.8 / len(shares)
-    bars = []
-    for position, (_name, counts, day, colour, share) in enumerate(shares):
-        for b in range(bins):
-            bar_h = plot_h * share[b] / y_max
-            low = int(SCORE_BIN_EDGES[b])
-            high = int(SCORE_BIN_EDGES[b + 1]) - (0 if b == bins - 1 else 1)
-            bars.append({"x": round(left + b * group + group * 0.1 + position * bar_w, 1),
-                         "y": round(top + plot_h - bar_h, 1), "width": round(bar_w - 1, 1),
-                         "height": round(bar_h, 1), "fill": colour,
-                         "title": f"{low}–{high} on {day}: {int(counts[b]):,} accounts ({share[b]:.1f} %)"})
-    labels = [{"x": round(left + (b + 0.5) * group, 1), "y": height - bottom + 16,
-               "text": f"{int(SCORE_BIN_EDGES[b])}–{int(SCORE_BIN_EDGES[b + 1]) - (0 if b == bins - 1 else 1)}"}
-              for b in range(bins)]
-    ticks = [{"y": round(top + plot_h - plot_h * v / y_max, 1), "text": f"{v:g} %"}
-             for v in np.arange(0, y_max + step / 2, step)]
-    legend = [{"colour": colour, "text": f"{day} ({int(counts.sum()):,} scores)"}
-              for _, counts, day, colour, _ in shares]
-    return {"width": width, "height": height, "left": left, "right": width - right, "top": top,
-            "baseline": top + plot_h, "bars": bars, "labels": labels, "ticks": ticks, "legend": legend,
-            "axis_title_y": height - 6, "axis_title_x": left + plot_w / 2}
+    ranges = [(int(SCORE_BIN_EDGES[b]), int(SCORE_BIN_EDGES[b + 1]) - (0 if b == bins - 1 else 1)) for b in range(bins)]
+    series = []
+    for counts, day, colour in ([(previous, previous_date, "#b7c0cc")] if previous is not None else []) + \
+            [(current, review_date, "#2d6cdf")]:
+        share = counts / counts.sum() * 100 if counts.sum() else counts * 0.0
+        series.append({"name": f"{day} ({int(counts.sum()):,} scores)", "colour": colour, "values": share,
+                       "titles": [f"{low}–{high} on {day}: {int(counts[b]):,} accounts ({share[b]:.1f} %)"
+                                  for b, (low, high) in enumerate(ranges)]})
+    return grouped_bar_chart([f"{low}–{high}" for low, high in ranges], series,
+                             axis_title="credit score (share of accounts scored 350–950 on each date)")
 
 
 def _reason_rows(summary: Mapping[str, Any], policy: Policy | None) -> list[dict[str, Any]]:
@@ -259,6 +224,7 @@ def _quality_rows(frame: pd.DataFrame) -> list[dict[str, Any]]:
                      "column": "" if column is None or pd.isna(column) else column,
                      "severity": record["severity"], "success": bool(record["success"]),
                      "unexpected": int(record["unexpected_count"]), "elements": int(record["element_count"]),
+                     "found": not bool(record["success"]) or int(record["unexpected_count"]) > 0,
                      "details": "" if details is None or pd.isna(details) else _mask_ids_in_text(details)})
     return rows
 
@@ -341,22 +307,98 @@ def _load_policy(version: str) -> Policy | None:
         return None
 
 
+TREND_REVIEWS = 30
+
+
+def _quality_status(quality: pd.DataFrame) -> str:
+    """'failed' when a critical rule failed, 'warnings' when only row rules did, else 'passed'."""
+    failed = quality.loc[~quality["success"].astype(bool), "severity"].astype(str)
+    return "failed" if (failed == "critical").any() else ("warnings" if len(failed) else "passed")
+
+
+def _floor_callout(groups: pd.DataFrame) -> dict[str, int]:
+    part = groups[groups["action"].astype(str) == "DECREASE_TO_FLOOR"]
+    return {"accounts": _int_sum(part["accounts"]), "exposure_before_fen": _int_sum(part["exposure_before_fen"]),
+            "exposure_after_fen": _int_sum(part["exposure_after_fen"])}
+
+
+def _record_history(conn: Connection, run: ReviewRun, summary: Mapping[str, Any], applied: bool) -> None:
+    """This run's headline figures in review_history (replacing a re-run's), for the trend."""
+    params = {"review_date": run.review_date, "run_mode": run.run_mode}
+    conn.execute(db.statement("report/clear_review_history", params), params)
+    actions = summary["actions"]
+    db.bulk_insert(conn, "review_history", pd.DataFrame([{
+        "review_date": pd.Timestamp(run.review_date), "run_mode": run.run_mode,
+        "policy_version": run.policy_version, "accounts_reviewed": summary["accounts_reviewed"],
+        "changes": summary["changes"], "lowered": sum(actions.get(a, 0) for a in LOWERING_ACTIONS),
+        "restored": actions.get("RESTORE", 0), "exposure_before_fen": summary["exposure_before_fen"],
+        "exposure_after_fen": summary["exposure_after_fen"], "score_psi": summary["score_psi"],
+        "quality_failed": summary["quality"]["failed"], "breaker_tripped": summary["breaker"]["tripped"],
+        "applied": applied}]))
+
+
+def _repayment_summary(sections: list[dict[str, Any]]) -> dict[str, Any]:
+    return {section["key"]: {row["bucket"]: {"accounts": row["accounts"], "previous_accounts": row["previous_accounts"]}
+                             for row in section["rows"]} for section in sections}
+
+
+def _fairness_summary(fairness: Mapping[str, Any]) -> dict[str, Any]:
+    return {"book_cut_rate_pct": fairness["book_cut_rate"], "groups_flagged": fairness["flagged"],
+            "groups": [{"attribute": attribute["key"], "group": group["group"], "accounts": group["accounts"],
+                        "decrease_rate_pct": group["decrease_rate"], "freeze_rate_pct": group["freeze_rate"],
+                        "flagged": group["flagged"]}
+                       for attribute in fairness["attributes"] for group in attribute["groups"]]}
+
+
 def build_report(conn: Connection, run: ReviewRun, report_dir: Path, not_applied: str | None = None) -> dict[str, Any]:
     """Write the run's report.html, decisions.csv and summary.json under
-    ``report_dir/<review date>/<run mode>/``; the summary with the three files' paths."""
+    ``report_dir/<review date>/<run mode>/``, and its line of ``review_history``; the summary
+    with the three files' paths."""
     params = {"review_date": run.review_date, "run_mode": run.run_mode}
     groups = db.read_frame(conn, "report/decision_counts", params)
     reasons = db.read_frame(conn, "report/reason_counts", params)
     quality = db.read_frame(conn, "report/quality_results", params)
     quarantined = db.read_frame(conn, "report/quarantined_count", params)
+    by_rule = db.read_frame(conn, "report/quarantined_by_rule", params)
     examples = db.read_frame(conn, "report/largest_changes", params)
+    open_appeals = int(db.read_frame(conn, "report/open_appeals", params)["open_appeals"].iloc[0])
+    fairness = report_sections.fairness_slice(
+        db.read_frame(conn, "report/fairness_counts", {**params, "review_year": run.review_date.year}))
     previous_date = previous_snapshot_date(conn, run.review_date)
     current_scores = score_counts(conn, run.review_date)
     previous_scores = score_counts(conn, previous_date) if previous_date else None
     psi = psi_from_counts(previous_scores, current_scores) if previous_scores is not None else None
-    summary = _summary(run, groups, reasons, quality, quarantined, previous_date, psi)
-
+    repayment = report_sections.repayment_indicators(
+        db.read_frame(conn, "report/repayment_indicators", {"snapshot_date": run.review_date}),
+        db.read_frame(conn, "report/repayment_indicators", {"snapshot_date": previous_date}) if previous_date else None,
+        run.review_date.isoformat(), previous_date.isoformat() if previous_date else None)
     policy = _load_policy(run.policy_version)
+    breaker = portfolio.breaker_verdict(groups, psi, previous_date, policy) if policy else None
+    applied = run.is_live and not not_applied
+    guardrail_events = report_sections.guardrail_events(groups)
+
+    summary = _summary(run, groups, reasons, quality, quarantined, previous_date, psi)
+    summary.update({
+        "quality_status": _quality_status(quality),
+        "breaker": {"tripped": bool(breaker and breaker["breached"]), "reasons": breaker["reasons"] if breaker else [],
+                    "applied": applied},
+        "decreases_to_floor": _floor_callout(groups),
+        "guardrail_events": guardrail_events,
+        "appeals": {"open": open_appeals,
+                    "paused": next((row["total"] for row in guardrail_events if row["name"] == "APPEAL_OPEN"), 0)},
+        "quarantined_by_rule": [{"table": r["table_name"], "column": r["column_name"], "rule": r["rule"],
+                                 "rows": int(r["rows_quarantined"]), "accounts": int(r["accounts"])}
+                                for r in by_rule.to_dict("records")],
+        "repayment_indicators": _repayment_summary(repayment),
+        "fairness": _fairness_summary(fairness),
+    })
+    _record_history(conn, run, summary, applied)
+    history = db.read_frame(conn, "report/review_history", {**params, "reviews": TREND_REVIEWS})
+    summary["trend"] = [{"review_date": str(row["review_date"])[:10], "changes": int(row["changes"]),
+                         "exposure_after_fen": int(row["exposure_after_fen"]),
+                         "score_psi": None if pd.isna(row["score_psi"]) else float(row["score_psi"])}
+                        for row in history.iloc[::-1].to_dict("records")]
+
     reviewed = summary["accounts_reviewed"]
     before, after = summary["exposure_before_fen"], summary["exposure_after_fen"]
     lowering = sum(summary["actions"].get(action, 0) for action in LOWERING_ACTIONS)
@@ -368,11 +410,11 @@ def build_report(conn: Connection, run: ReviewRun, report_dir: Path, not_applied
         change_share=summary["changes"] * 100 / reviewed if reviewed else None,
         exposure_change=after - before,
         exposure_change_pct=change_pct(before, after),
-        actions_chart=_hbar_chart([
+        actions_chart=hbar_chart([
             {"label": ACTION_LABELS.get(action, action), "value": count, "colour": ACTION_COLOURS.get(action, "#888"),
              "text": f"{count:,} · {format_pct(count * 100 / reviewed if reviewed else None)}"}
             for action, count in summary["actions"].items()], row_height=38),
-        exposure_chart=_hbar_chart([
+        exposure_chart=hbar_chart([
             {"label": "复核前 before", "value": before, "colour": "#8d99ab", "text": format_yuan(before)},
             {"label": "复核后 after", "value": after, "colour": "#2d6cdf", "text": format_yuan(after)},
         ], label_width=100, value_width=170, row_height=40),
@@ -386,11 +428,17 @@ def build_report(conn: Connection, run: ReviewRun, report_dir: Path, not_applied
         score_chart=_score_chart(current_scores, previous_scores, run.review_date, previous_date),
         score_counts=int(current_scores.sum()),
         psi_thresholds=(PSI_WATCH, PSI_SHIFTED),
+        repayment=repayment,
         examples=_examples(examples, policy),
         guardrails=_guardrail_rows(summary),
+        guardrail_events=guardrail_events,
         arms=_arm_rows(db.read_frame(conn, "report/arm_counts", params)),
         quality_rows=_quality_rows(quality),
         accounts_quarantined=int(quarantined["accounts_quarantined"].iloc[0]) if len(quarantined) else 0,
+        fairness=fairness,
+        fairness_rules={"min_accounts": report_sections.FAIRNESS_MIN_ACCOUNTS, "min_z": report_sections.FAIRNESS_MIN_Z,
+                        "band": report_sections.FAIRNESS_RATIO_BAND},
+        trend=report_sections.trend(history),
         masked_example=mask_account_id(100_000_001),
     )
 

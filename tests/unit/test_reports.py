@@ -134,6 +134,76 @@ def test_summary_counts_and_exposure_match_the_hand_computed_run(engine, tmp_pat
     assert summary["score_psi_band"] == "stable"
 
 
+def test_the_summary_tells_the_floor_cuts_guardrails_appeals_quality_breaker_and_quarantine_rules(engine, tmp_path):
+    load_run(engine)
+    with engine.begin() as conn:  # two staged inputs with an open appeal, one of another run mode
+        inputs = pd.read_sql("select * from review_inputs where 0", conn)
+        rows = [{**{c: None for c in inputs.columns}, "review_date": pd.Timestamp(REVIEW_DATE), "run_mode": mode,
+                 "account_id": account, "segment": "mass_market", "preferred_language": "zh-CN", "status": "active",
+                 "has_open_appeal": appeal, "refused_automated_decisions": False, "approved_limit_fen": 1,
+                 "old_limit_fen": 1, "outstanding_balance_fen": 0, "takeover_suspected_events": 0,
+                 "device_change_events": 0, "sim_change_events": 0, "password_reset_events": 0}
+                for account, mode, appeal in [(100000006, "live", True), (100000007, "live", True),
+                                              (100000005, "live", False), (100000001, "dry_run", True)]]
+        db.bulk_insert(conn, "review_inputs", pd.DataFrame(rows))
+    summary = build(engine, LIVE, tmp_path / "reports")
+    # account 2 only: 2,000,000 fen down to the 5,000 fen floor
+    assert summary["decreases_to_floor"] == {"accounts": 1, "exposure_before_fen": 2_000_000,
+                                             "exposure_after_fen": 5_000}
+    assert summary["guardrail_events"] == [
+        {"name": "ACCOUNT_FROZEN", "changed": 0, "blocked": 1, "total": 1},
+        {"name": "COOL_OFF_DECREASE", "changed": 0, "blocked": 1, "total": 1}]
+    assert summary["appeals"] == {"open": 2, "paused": 0}  # no decision was held by APPEAL_OPEN
+    assert summary["quality_status"] == "warnings"  # a row rule failed, no critical one
+    # v1's breaker: 3 of 7 accounts lowered is far above its guard
+    assert summary["breaker"]["tripped"] and summary["breaker"]["applied"]
+    assert any("accounts lowered" in reason for reason in summary["breaker"]["reasons"])
+    assert summary["quarantined_by_rule"] == [
+        {"table": "credit_score_snapshots", "column": "score", "rule": "score_in_range", "rows": 2, "accounts": 2},
+        {"table": "credit_score_snapshots", "column": "score", "rule": "score_present", "rows": 1, "accounts": 1}]
+    html = open(summary["report_path"], encoding="utf-8").read()
+    assert 'id="floor"' in html and "2 of 8 rows broke it" in html
+
+
+def test_the_trend_reads_every_reported_run_of_the_mode_up_to_the_date(engine, tmp_path):
+    load_run(engine)
+    earlier = build(engine, ReviewRun(PREVIOUS_DATE, "live", "v1"), tmp_path / "reports")
+    build(engine, DRY, tmp_path / "reports")  # another run mode: not in the live trend
+    summary = build(engine, LIVE, tmp_path / "reports")
+    assert [point["review_date"] for point in summary["trend"]] == ["2026-11-19", "2026-11-20"]
+    assert summary["trend"][0]["changes"] == earlier["changes"]
+    assert summary["trend"][1]["exposure_after_fen"] == EXPOSURE_AFTER_FEN
+    rebuilt = build(engine, LIVE, tmp_path / "reports")  # a re-run replaces its line
+    assert rebuilt["trend"] == summary["trend"]
+    assert build(engine, ReviewRun(PREVIOUS_DATE, "live", "v1"), tmp_path / "reports")["trend"] == summary["trend"][:1]
+
+
+def test_the_fairness_slice_reads_protected_attributes_by_customer(engine, tmp_path):
+    load_run(engine)
+    with engine.begin() as conn:
+        accounts = pd.DataFrame({"account_id": [row[0] for row in LIVE_DECISIONS],
+                                 "customer_id": [row[0] + 700_000_000 for row in LIVE_DECISIONS]})
+        db.bulk_insert(conn, "accounts", accounts.assign(
+            open_date=pd.Timestamp("2020-01-01"), segment="mass_market", preferred_language="zh-CN",
+            approved_limit_fen=1, current_limit_fen=1, outstanding_balance_fen=0, status="active",
+            has_open_appeal=False, refused_automated_decisions=False))
+        # accounts 1-3 (decrease, floor, freeze) are women born 2000; the rest men born 1970
+        db.bulk_insert(conn, "customer_profiles", pd.DataFrame({
+            "customer_id": accounts["customer_id"], "phone_number": "+8613900000000",
+            "birth_year": [2000, 2000, 2000, 1970, 1970, 1970, 1970],
+            "sex": ["female"] * 3 + ["male"] * 4, "education": None, "marital_status": None}))
+    fairness = build(engine, LIVE, tmp_path / "reports")["fairness"]
+    groups = {(g["attribute"], g["group"]): g for g in fairness["groups"]}
+    assert groups[("sex", "female")]["accounts"] == 3
+    assert groups[("sex", "female")]["decrease_rate_pct"] == pytest.approx(200 / 3)  # decrease and to floor
+    assert groups[("sex", "female")]["freeze_rate_pct"] == pytest.approx(100 / 3)
+    assert groups[("age_band", "25-34")]["accounts"] == 3  # 2026 - 2000 = 26
+    assert groups[("age_band", "55+")]["decrease_rate_pct"] == 0
+    assert ("education", "unknown") not in groups  # not recorded: no groups to show
+    assert fairness["book_cut_rate_pct"] == pytest.approx(300 / 7)
+    assert fairness["groups_flagged"] == 0  # far too few accounts to judge
+
+
 def test_every_action_is_in_the_summary_even_when_absent(engine, tmp_path):
     load_run(engine)
     summary = build(engine, DRY, tmp_path / "reports")

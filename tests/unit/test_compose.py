@@ -54,6 +54,10 @@ def test_workers_and_the_api_server_share_the_reports_volume_and_the_dags(compos
         assert mounts(name)["/opt/post-loan-review/reports"] == "reports"
         assert mounts(name)["/opt/post-loan-review/dags"] == "./dags"
         assert compose["services"][name]["environment"]["PLR_REPORT_DIR"] == "/opt/post-loan-review/reports"
+    # the report viewer plugin runs in the API server: it needs the plugins folder too
+    assert mounts("airflow-apiserver")["/opt/post-loan-review/plugins"] == "./plugins"
+    assert compose["services"]["airflow-apiserver"]["environment"]["AIRFLOW__CORE__PLUGINS_FOLDER"] == \
+        "/opt/post-loan-review/plugins"
     assert "reports" in compose["volumes"]
 
 

@@ -10,6 +10,9 @@
   plr policy diff A B               what changed between two policy files, in words
   plr simulate --policy FILE --date D   a candidate policy on a past date, compared; applies nothing
   plr dispatch [--max-batches N]    deliver the queued notifications (PLR_NOTIFY_SENDER), at least once
+  plr import --date D PATH...       load a lender's snapshot files (input contract), all or nothing
+  plr uci-export --out DIR          the UCI credit-card data as six months of contract files
+  plr backtest [--policy V]         replay the UCI months through the pipeline, score against outcomes
 """
 
 from __future__ import annotations
@@ -163,6 +166,53 @@ def _dispatch(args) -> int:
     return 0
 
 
+def _import(args) -> int:
+    from post_loan_review import imports
+
+    started = time.perf_counter()
+    try:
+        written = imports.import_files(args.paths, args.date)
+    except imports.ImportRefused as refused:
+        print(f"plr import: {refused}", file=sys.stderr)
+        return 2
+    rows = ", ".join(f"{table} {count:,}" for table, count in written.items())
+    print(f"imported {args.date} in {time.perf_counter() - started:.1f} s: {rows}")
+    return 0
+
+
+def _uci_export(args) -> int:
+    from post_loan_review import uci
+
+    written = uci.export(uci.read_uci(args.source or uci.DEFAULT_PATH, nrows=args.sample), args.out)
+    print(f"wrote {len(written)} files under {args.out}: one folder per review date "
+          f"({uci.MONTH_ENDS[0]} .. {uci.MONTH_ENDS[-1]}) and outcomes.csv; "
+          f"import a month with: plr import --date {uci.MONTH_ENDS[0]} {args.out}/{uci.MONTH_ENDS[0]}")
+    return 0
+
+
+def _backtest(args) -> int:
+    from post_loan_review import backtest, uci
+
+    summary = backtest.run_uci(args.policy, sample=args.sample, database_url=args.database, out_dir=args.out,
+                               source=args.source or uci.DEFAULT_PATH, shard_count=args.shards, progress=print)
+    final = summary["final_review"]
+
+    def pct(value):
+        return "n/a" if value is None else f"{value:.1%}"
+
+    print(f"backtest of {summary['policy']} on {summary['accounts']:,} accounts in {summary['wall_seconds']} s")
+    for month in summary["tuning_window"]:
+        m = summary["per_month"][month]
+        print(f"  in window {month}: bad cut {pct(m['bad_cut_share'])}, good cut {pct(m['good_cut_share'])}, "
+              f"AUC {m['auc_score'] or float('nan'):.4f} (60+ days past due later)")
+    print(f"  review of {final['review_date']} vs the October default: defaulters cut {pct(final['bad_cut_share'])}, "
+          f"non-defaulters cut {pct(final['good_cut_share'])}, defaulters' exposure cut "
+          f"{pct(final['bad_exposure_cut_share'])}, AUC {final['auc_score'] or float('nan'):.4f}")
+    print(f"Summary: {summary['summary_path']}")
+    print(f"Report: {summary['report_path']}")
+    return 0
+
+
 def parser() -> argparse.ArgumentParser:
     top = argparse.ArgumentParser(prog="plr", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = top.add_subparsers(dest="command", required=True)
@@ -211,6 +261,29 @@ def parser() -> argparse.ArgumentParser:
     dispatch.add_argument("--max-batches", type=int, default=None,
                           help="stop after N batches (default: until nothing is due)")
     dispatch.set_defaults(run=_dispatch)
+
+    importer = commands.add_parser("import", help="load a lender's snapshot files for a date (docs/input-contract.md); "
+                                   "a bad file refuses the whole import")
+    importer.add_argument("--date", type=_date, required=True, help="the snapshot date the files are for")
+    importer.add_argument("paths", nargs="+", help="files named <table>.csv|.parquet, or folders of them")
+    importer.set_defaults(run=_import)
+
+    export = commands.add_parser("uci-export", help="write the UCI credit-card data as contract files per month")
+    export.add_argument("--out", required=True, help="the folder to write into")
+    export.add_argument("--source", default=None, help="the UCI CSV file (default ../shared/data/uci_credit_card/)")
+    export.add_argument("--sample", type=int, default=None, help="the first N accounts only")
+    export.set_defaults(run=_uci_export)
+
+    backtest = commands.add_parser("backtest", help="replay the UCI months through the pipeline with a policy and "
+                                   "score the decisions against later outcomes (docs/backtest.md)")
+    backtest.add_argument("--policy", default="v3", help="policy version (default v3, tuned for this backtest)")
+    backtest.add_argument("--sample", type=int, default=None, help="the first N accounts only (default: all 30,000)")
+    backtest.add_argument("--database", default=None,
+                          help="the backtest's own warehouse URL, rebuilt (default .local/backtest/warehouse.db)")
+    backtest.add_argument("--out", default=None, help="report folder (default <reports>/backtest/<policy>)")
+    backtest.add_argument("--source", default=None, help="the UCI CSV file (default ../shared/data/uci_credit_card/)")
+    backtest.add_argument("--shards", type=int, default=1, help="shards of each month's review (default 1)")
+    backtest.set_defaults(run=_backtest)
 
     policy = commands.add_parser("policy", help="check and compare policy files").add_subparsers(
         dest="policy_command", required=True)

@@ -172,9 +172,10 @@ def build_report(run_xcom: dict, attempt: str | None = None) -> dict[str, Any]:
 
 
 def review(review_date: str | date, dry_run: bool = False, policy_version: str | None = None,
-           approved: bool = False, shard_count: int | None = None) -> dict[str, Any]:
+           approved: bool = False, shard_count: int | None = None, report: bool = True) -> dict[str, Any]:
     """The whole nightly review in-process, stage after stage and shard after shard, as the DAG
-    runs it (where the shards of a stage run side by side). A tripped
+    runs it (where the shards of a stage run side by side). ``report=False`` (a backtest's
+    replayed months) stops after the notices: no nightly report is built. A tripped
     portfolio breaker stops a live run before apply (``PortfolioBreakerTripped``) unless a person
     ``approved`` it. The answer is the report's summary plus ``stage_seconds``."""
     seconds: dict[str, float] = {}
@@ -199,5 +200,8 @@ def review(review_date: str | date, dry_run: bool = False, policy_version: str |
             "applied. Look at the dry-run figures, then re-run with approval (plr review --approve) or not at all.")
     timed(apply_limit_changes, run_xcom)
     timed(queue_notifications, run_xcom)
+    if not report:
+        return {"review_date": run_xcom["review_date"], "accounts_reviewed": guard["accounts_reviewed"],
+                "breaker_reasons": guard["reasons"], "stage_seconds": seconds}
     summary = timed(build_report, run_xcom)
     return {**summary, "stage_seconds": seconds}

@@ -24,7 +24,7 @@ PROD_PORT ?= 8080
 # off: no scheduled runs (the demo data ends on 2026-11-27, the schedule would review today); on: nightly at 02:00
 SCHEDULE ?= off
 
-.PHONY: help venv run test airflow airflow-prod lock bench bench-production clean
+.PHONY: help venv run test airflow airflow-prod lock bench bench-production bench-report clean
 
 help:
 	@echo "make run      set up, generate $(ACCOUNTS) accounts, run the nightly DAG through Airflow, print the report path"
@@ -33,6 +33,7 @@ help:
 	@echo "make airflow-prod  the production stack natively: CeleryExecutor, PostgreSQL, Redis on http://127.0.0.1:$(PROD_PORT)"
 	@echo "make bench    time plr review (100,000 and 1,000,000 accounts) and the reassessment alone (1,000,000)"
 	@echo "make bench-production  the whole review on PostgreSQL against the COPY floor (SIZES=\"100000 1000000 10000000\")"
+	@echo "make bench-report  build the report of 1,000,000 accounts on SQLite and on PostgreSQL"
 
 # The virtual environment, rebuilt when the lock or the project file changes.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -91,6 +92,12 @@ SIZES ?= 100000 1000000
 bench-production: venv
 	bash .ci/ensure-services
 	$(BIN)/python bench/bench_production.py $(SIZES)
+
+# The report of one night of 1,000,000 accounts on SQLite (the embedded default) and on PostgreSQL.
+bench-report: venv
+	bash .ci/ensure-services
+	$(BIN)/python bench/bench_report.py 1000000
+	$(BIN)/python bench/bench_report.py 1000000 --postgres
 
 # Re-resolve the lock from pyproject.toml in a throwaway environment.
 lock:

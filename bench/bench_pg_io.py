@@ -49,8 +49,7 @@ def timed_insert(url: str, params: dict) -> tuple[float, int]:
     """Seconds to bulk-insert the run's staged decisions into an empty copy of the table (rolled
     back, so the bench can be repeated); rows written."""
     with db.engine(url).connect() as conn, conn.begin() as transaction:
-        frame = db.read_frame(conn, "report/decisions", params, date_columns=("review_date",))
-        frame["applies"] = frame["applies"].astype("boolean")  # the query gives 1/0, the table wants booleans
+        frame = db.read_frame(conn, "bench/staged_decisions", params, date_columns=("review_date",))
         conn.exec_driver_sql("create temporary table bench_staged_decisions "
                              "(like staged_decisions including all)")
         started = time.perf_counter()

@@ -3,7 +3,10 @@ where a test asks for one) and small synthetic portfolios."""
 
 from __future__ import annotations
 
+import json
 import os
+import subprocess
+import sys
 import uuid
 from datetime import date
 from pathlib import Path
@@ -115,3 +118,45 @@ def report_viewer_server(tmp_path_factory):
         yield server
     finally:
         server.stop()
+
+
+# --- Airflow itself, through its command line (airflow dags test) ------------------------------
+
+AIRFLOW = str(Path(sys.executable).with_name("airflow"))
+
+
+def airflow(env, *args, expect_success=True):
+    result = subprocess.run([AIRFLOW, *args], env=env, capture_output=True, text=True, timeout=600)
+    output = result.stdout + result.stderr
+    if expect_success:
+        assert result.returncode == 0, f"airflow {' '.join(args)} failed:\n{output[-4000:]}"
+    else:
+        assert result.returncode != 0, f"airflow {' '.join(args)} should have failed:\n{output[-4000:]}"
+    return output
+
+
+@pytest.fixture
+def airflow_env(tmp_path, warehouse):
+    home = tmp_path / "airflow"
+    home.mkdir()
+    env = {
+        **os.environ,
+        "AIRFLOW_HOME": str(home),
+        "AIRFLOW__CORE__DAGS_FOLDER": str(PROJECT_ROOT / "dags"),
+        "AIRFLOW__CORE__PLUGINS_FOLDER": str(PROJECT_ROOT / "plugins"),
+        "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+        "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{home / 'airflow.db'}",
+    }
+    airflow(env, "db", "migrate")
+    return env
+
+
+def run_dag(env, logical_date: str, conf: dict | None = None) -> str:
+    args = ["dags", "test", "post_loan_review", logical_date]
+    if conf:
+        args += ["--conf", json.dumps(conf)]
+    output = airflow(env, *args)
+    assert "state=failed" not in output.lower()
+    for task_id in ("resolve_review_date", "validate_snapshots", "build_report"):
+        assert task_id in output
+    return output

@@ -20,7 +20,6 @@ import contextlib
 import csv
 import functools
 import json
-import math
 import os
 import re
 import uuid
@@ -273,21 +272,23 @@ def _write_decisions_csv(conn: Connection, params: Mapping[str, Any], handle: IO
     writer.writerow(list(result.keys()))
     written = 0
     for batch in result.partitions(CSV_BATCH_ROWS):
-        writer.writerows([_csv_float(value) if value.__class__ is float else value for value in row]
-                         for row in batch)
+        columns = list(zip(*batch))  # column-wise, so floats are formatted a column at a time
+        for index, column in enumerate(columns):
+            if float in set(map(type, column)):
+                columns[index] = _csv_floats(column)
+        writer.writerows(zip(*columns))
         written += len(batch)
     return written
 
 
-def _csv_float(value: float) -> str:
-    """A float as PostgreSQL's COPY writes it, so the file is the same on both databases: the
-    shortest text that reads back the same, without Python's trailing '.0' on whole numbers."""
-    if math.isnan(value):
-        return "NaN"
-    if math.isinf(value):
-        return "Infinity" if value > 0 else "-Infinity"
-    text = repr(value)
-    return text[:-2] if text.endswith(".0") else text
+def _csv_floats(column: Iterable[float | None]) -> list[str]:
+    """Floats as PostgreSQL's COPY writes them, so the file is the same on both databases: the
+    shortest text that reads back the same, without Python's trailing '.0' on whole numbers, and
+    NULL as an empty field. (SQLite stores no NaN: a NaN here was a NULL.)"""
+    values = pd.Series(list(column), dtype="float64")
+    text = pd.Series(values.to_numpy().astype(str), dtype=object).str.removesuffix(".0")
+    text = text.replace({"inf": "Infinity", "-inf": "-Infinity"})
+    return text.mask(values.isna(), "").tolist()
 
 
 def _copy_decisions_csv(conn: Connection, params: Mapping[str, Any], handle: IO[str]) -> int:

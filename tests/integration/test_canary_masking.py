@@ -12,8 +12,7 @@ import re
 import sqlite3
 from pathlib import Path
 
-from conftest import FIRST_DATE, SECOND_DATE, load_portfolio
-from test_dag_run import airflow_env, run_dag  # noqa: F401  (airflow_env is a fixture)
+from conftest import FIRST_DATE, SECOND_DATE, load_portfolio, run_dag
 
 from post_loan_review import reports
 

@@ -176,6 +176,17 @@ def rebuild(conn: Connection) -> list[str]:
     return _create_tables(conn)
 
 
+def merge_write_ahead_log(engine: Engine) -> None:
+    """On SQLite, copy the write-ahead log into the database file and empty it, after a stage
+    committed. A stage's bulk writes can leave hundreds of MB in the log when another connection
+    kept the automatic checkpoint from finishing, and every later read then looks pages up through
+    the log: at 1M accounts the report took 70 s instead of 27 s. A no-op elsewhere."""
+    if engine.dialect.name != "sqlite":
+        return
+    with engine.connect() as conn:
+        conn.exec_driver_sql("pragma wal_checkpoint(TRUNCATE)")
+
+
 def refresh_statistics(conn: Connection, *table_names: str) -> None:
     """ANALYZE tables that a stage just filled in bulk, inside its transaction (PostgreSQL counts
     the transaction's own new rows). Without it the planner still sees yesterday's empty staging

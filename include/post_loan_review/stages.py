@@ -36,6 +36,7 @@ def _stage(run: ReviewRun, name: str, attempt: str | None) -> Iterator[Connectio
         with engine.begin() as conn:
             yield conn
             runs.confirm_attempt(conn, run, name, attempt)
+        db.merge_write_ahead_log(engine)
     except runs.StaleAttemptError:
         raise  # the newer attempt owns the run's status
     except Exception as error:

@@ -41,7 +41,7 @@ from post_loan_review.config import LOCAL_DIR, settings
 from post_loan_review.policy import LOWERING_ACTIONS, load_policy
 
 BAD_DAYS_PAST_DUE = 60
-DEFAULT_POLICY = "v3"
+DEFAULT_POLICY = "v4"
 AGE_BANDS = ((0, 30, "under 30"), (30, 40, "30-39"), (40, 50, "40-49"), (50, 60, "50-59"), (60, 200, "60 and over"))
 # the published results on the UCI data, for the September review against the October default
 PUBLISHED_BASELINES = {"logistic regression": "AUC about 0.72-0.73", "gradient boosting": "AUC about 0.78",

@@ -21,7 +21,7 @@ def _decisions(url: str) -> pd.DataFrame:
 
 def test_backtest_end_to_end(tmp_path):
     url = f"sqlite:///{tmp_path / 'backtest.db'}"
-    summary = backtest.run_uci("v3", sample=SAMPLE, database_url=url, out_dir=tmp_path / "report")
+    summary = backtest.run_uci(backtest.DEFAULT_POLICY, sample=SAMPLE, database_url=url, out_dir=tmp_path / "report")
     raw = uci.read_uci(nrows=SAMPLE)
     assert summary["review_dates"] == [d.isoformat() for d in uci.MONTH_ENDS]
     final = summary["final_review"]

@@ -80,6 +80,20 @@ def test_score_weights_come_from_in_window_outcomes_only():
     assert uci.fit_score_weights(scrambled) == refit  # the October default is never read
 
 
+def test_the_validation_fold_is_a_fixed_fifth_of_the_accounts_by_id():
+    ids = np.arange(1, 30_001)
+    fold = uci.validation_fold(ids)
+    assert set(fold) == {0, 1, 2, 3, 4} and 0.18 < (fold == 0).mean() < 0.22
+    assert (uci.validation_fold(ids[::-1]) == fold[::-1]).all()  # by id, not by position
+
+
+def test_the_score_label_stays_inside_the_window(raw):
+    # July's label: 60+ days past due in August or September, never past September whatever the horizon
+    _, labels = uci.in_window_design(raw, range(3, 4), horizon=5)
+    later = (raw[["PAY_2", "PAY_0"]] >= 2).any(axis=1).to_numpy()
+    assert (labels[0] == later).all()
+
+
 def test_outcomes_are_the_october_default(raw):
     outcomes = uci.outcomes(raw)
     assert outcomes["defaulted"].sum() == (raw[uci.DEFAULT_COLUMN] == 1).sum()

@@ -14,7 +14,7 @@ due in a later month; the October default for the September review). Writes `rep
 
 **Params**: `policy` (a file of `include/policies/`), `sample_size` (the first N accounts; 0 = all
 30,000), `database_url` (the backtest's own warehouse; empty = `.local/backtest/warehouse.db`).
-The same without Airflow: `plr backtest --policy v3 [--sample N]`.
+The same without Airflow: `plr backtest [--policy v4] [--sample N]`.
 Data: UCI dataset 350, doi:10.24432/C55S3H, CC BY 4.0 (Yeh & Lien 2009).
 """
 
@@ -41,7 +41,7 @@ POLICY_VERSIONS = sorted(p.stem for p in (Path(__file__).parents[1] / "include" 
     default_args={"owner": "risk-platform", "retries": 1, "retry_delay": timedelta(minutes=2),
                   "execution_timeout": timedelta(hours=1)},  # the whole 30,000-account replay takes minutes
     params={
-        "policy": Param("v3" if "v3" in POLICY_VERSIONS else POLICY_VERSIONS[0], type="string",
+        "policy": Param("v4" if "v4" in POLICY_VERSIONS else POLICY_VERSIONS[0], type="string",
                         enum=POLICY_VERSIONS or ["v1"], title="Policy", description="The policy to replay"),
         "sample_size": Param(0, type="integer", minimum=0, title="Sample size",
                              description="The first N accounts of the file; 0 = all 30,000"),

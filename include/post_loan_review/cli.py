@@ -193,7 +193,7 @@ def _uci_export(args) -> int:
 def _backtest(args) -> int:
     from post_loan_review import backtest, uci
 
-    summary = backtest.run_uci(args.policy, sample=args.sample, database_url=args.database, out_dir=args.out,
+    summary = backtest.run_uci(args.policy or backtest.DEFAULT_POLICY, sample=args.sample, database_url=args.database, out_dir=args.out,
                                source=args.source or uci.DEFAULT_PATH, shard_count=args.shards, progress=print)
     final = summary["final_review"]
 
@@ -276,7 +276,8 @@ def parser() -> argparse.ArgumentParser:
 
     backtest = commands.add_parser("backtest", help="replay the UCI months through the pipeline with a policy and "
                                    "score the decisions against later outcomes (docs/backtest.md)")
-    backtest.add_argument("--policy", default="v3", help="policy version (default v3, tuned for this backtest)")
+    backtest.add_argument("--policy", default=None,
+                          help="policy version (default v4: tuned in-window for this backtest, docs/backtest.md)")
     backtest.add_argument("--sample", type=int, default=None, help="the first N accounts only (default: all 30,000)")
     backtest.add_argument("--database", default=None,
                           help="the backtest's own warehouse URL, rebuilt (default .local/backtest/warehouse.db)")

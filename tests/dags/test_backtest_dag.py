@@ -29,6 +29,6 @@ def test_backtest_is_manual_and_replays_then_scores(dag):
 
 
 def test_backtest_params(dag):
-    assert dag.params["policy"] == "v3" and "v1" in dag.params.get_param("policy").schema["enum"]
+    assert dag.params["policy"] == "v4" and "v1" in dag.params.get_param("policy").schema["enum"]
     assert dag.params["sample_size"] == 0 and dag.params.get_param("sample_size").schema["minimum"] == 0
     assert dag.params["database_url"] == ""

@@ -35,18 +35,7 @@ def _prepare(env: dict[str, str], accounts: int) -> None:
     with db.engine().begin() as conn:
         sample_data.load(conn, sample_data.generate(accounts, end_date=NIGHTS[-1]))
     for night in NIGHTS:  # the breaker is approved: the bench measures the report, not a person
-        run = stages.resolve_review_date(night, False, None, shard_count=2)
-        extracted = stages.extract_snapshots(run)
-        for shard in run["shards"]:
-            stages.validate_snapshots(run, shard)
-        stages.quality_gate(run, extracted["previous_snapshot_date"])
-        for shard in run["shards"]:
-            stages.reassess_accounts(run, shard)
-        stages.check_portfolio(run)
-        stages.apply_limit_changes(run)
-        stages.queue_notifications(run)
-        if night != NIGHTS[-1]:
-            stages.build_report(run)
+        stages.review(night, approved=True, shard_count=2, report=night != NIGHTS[-1])
 
 
 def _report(env: dict[str, str]) -> tuple[float, float, dict[str, float]]:

@@ -33,8 +33,7 @@ import pandas as pd
 from sqlalchemy import Connection, Engine
 
 from post_loan_review import db, portfolio, report_sections
-from post_loan_review.drift import (PSI_SHIFTED, PSI_WATCH, SCORE_BIN_EDGES, population_stability_index,  # noqa: F401
-                                    psi_band, psi_from_counts, score_counts, score_histogram)
+from post_loan_review.drift import PSI_SHIFTED, PSI_WATCH, SCORE_BIN_EDGES, psi_band, psi_from_counts, score_counts
 from post_loan_review.config import TEMPLATE_DIR
 from post_loan_review.guardrails import GUARDRAILS
 from post_loan_review.money import format_yuan

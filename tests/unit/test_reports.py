@@ -10,7 +10,7 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from post_loan_review import db, reports
+from post_loan_review import db, drift, reports
 from post_loan_review.runs import ReviewRun
 
 REVIEW_DATE = date(2026, 11, 20)
@@ -342,24 +342,24 @@ def test_the_report_psi_is_null_without_an_earlier_snapshot(engine, tmp_path):
 
 def test_psi_of_identical_distributions_is_zero():
     scores = [360, 420, 420, 555, 610, 700, 700, 700, 949]
-    assert reports.population_stability_index(scores, list(scores)) == pytest.approx(0.0, abs=1e-12)
+    assert drift.population_stability_index(scores, list(scores)) == pytest.approx(0.0, abs=1e-12)
 
 
 def test_psi_matches_the_hand_computed_value():
     expected = [375] * 50 + [425] * 50  # 50 % in 350-399, 50 % in 400-449
     actual = [375] * 75 + [425] * 25  # 75 % and 25 %
     by_hand = (0.75 - 0.5) * math.log(0.75 / 0.5) + (0.25 - 0.5) * math.log(0.25 / 0.5)
-    assert reports.population_stability_index(expected, actual) == pytest.approx(by_hand, rel=1e-12)
+    assert drift.population_stability_index(expected, actual) == pytest.approx(by_hand, rel=1e-12)
     assert by_hand == pytest.approx(0.274653, abs=1e-6)
 
 
 def test_psi_grows_with_the_shift_and_uses_epsilon_for_empty_bins():
     base = [500 + (i % 200) for i in range(1000)]
-    small = reports.population_stability_index(base, [s + 10 for s in base])
-    large = reports.population_stability_index(base, [s + 100 for s in base])
+    small = drift.population_stability_index(base, [s + 10 for s in base])
+    large = drift.population_stability_index(base, [s + 100 for s in base])
     assert 0 < small < large
     # all scores moved to a bin the baseline never had: finite, and huge
-    moved = reports.population_stability_index([375] * 10, [925] * 10)
+    moved = drift.population_stability_index([375] * 10, [925] * 10)
     assert math.isfinite(moved) and moved > 10
     # the two bins that hold the scores each add (1 - 1e-6) * ln(1 / 1e-6); every other bin adds 0
     by_hand = 2 * (1 - 1e-6) * math.log(1 / 1e-6)
@@ -368,20 +368,20 @@ def test_psi_grows_with_the_shift_and_uses_epsilon_for_empty_bins():
 
 def test_psi_ignores_scores_outside_350_to_950_and_counts_950():
     base = [400, 500, 600, 950]
-    assert reports.population_stability_index(base, base + [120, 990, None]) == pytest.approx(0.0, abs=1e-12)
-    assert reports.population_stability_index(base, [400, 500, 600, 949]) == pytest.approx(0.0, abs=1e-12)
-    assert reports.population_stability_index(base, [400, 500, 600, 899]) > 0.1
+    assert drift.population_stability_index(base, base + [120, 990, None]) == pytest.approx(0.0, abs=1e-12)
+    assert drift.population_stability_index(base, [400, 500, 600, 949]) == pytest.approx(0.0, abs=1e-12)
+    assert drift.population_stability_index(base, [400, 500, 600, 899]) > 0.1
 
 
 def test_psi_is_none_without_scores_on_one_side():
-    assert reports.population_stability_index([], [600, 700]) is None
-    assert reports.population_stability_index([600], [100, 1000]) is None
+    assert drift.population_stability_index([], [600, 700]) is None
+    assert drift.population_stability_index([600], [100, 1000]) is None
 
 
 @pytest.mark.parametrize("psi, band", [(None, None), (0.0, "stable"), (0.099, "stable"), (0.1, "watch"),
                                        (0.25, "watch"), (0.2501, "shifted")])
 def test_psi_bands(psi, band):
-    assert reports.psi_band(psi) == band
+    assert drift.psi_band(psi) == band
 
 
 # --- text ------------------------------------------------------------------------------------

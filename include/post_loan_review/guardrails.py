@@ -32,6 +32,21 @@ GUARDRAILS = {
     "AT_CEILING": "already at the approved limit or own cap",
     "AT_FLOOR": "already at the floor",
 }
+# the same, in Chinese, for the report's zh-CN view
+GUARDRAILS_ZH = {
+    "DATA_QUALITY_HOLD": "快照数据被隔离：不作处理",
+    "MISSING_SNAPSHOT": "缺少快照：不作处理",
+    "ACCOUNT_FROZEN": "账户已冻结，等待人工处理",
+    "MANUAL_REVIEW_REQUIRED": "客户拒绝仅由自动化决定：由人工决定",
+    "APPEAL_OPEN": "申诉处理中：暂停自动降额",
+    "COOL_OFF_DECREASE": "近期已降额：暂不再次降额",
+    "COOL_OFF_INCREASE": "近期已调整：暂不恢复额度",
+    "NO_ABILITY_TO_PAY_EVIDENCE": "无收入核验或足额还款记录：不恢复额度",
+    "BALANCE_BUFFER": "降额止于欠款加缓冲",
+    "FLOOR": "降额止于底线",
+    "AT_CEILING": "已达审批额度或客户自设上限",
+    "AT_FLOOR": "已在底线",
+}
 
 
 @dataclass(frozen=True)

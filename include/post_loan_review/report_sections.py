@@ -32,6 +32,11 @@ FAIRNESS_MIN_ACCOUNTS = 100
 FAIRNESS_MIN_Z = 3.0
 FAIRNESS_RATIO_BAND = (0.8, 1.25)
 
+# the groups and buckets as the zh-CN view shows them (the en view shows the keys)
+LABELS_ZH = {"current": "未逾期", "unknown": "未知", "female": "女", "male": "男", "graduate_school": "研究生",
+             "university": "大学", "high_school": "高中", "other": "其他", "married": "已婚", "single": "未婚",
+             "55+": "55岁及以上"}
+
 BLOCKING_ACTION = "HOLD"  # a guardrail that leaves the decision at HOLD blocked the proposal
 
 

@@ -35,7 +35,7 @@ from sqlalchemy import Connection, Engine
 from post_loan_review import db, portfolio, report_sections
 from post_loan_review.drift import PSI_SHIFTED, PSI_WATCH, SCORE_BIN_EDGES, psi_band, psi_from_counts, score_counts
 from post_loan_review.config import TEMPLATE_DIR
-from post_loan_review.guardrails import GUARDRAILS
+from post_loan_review.guardrails import GUARDRAILS, GUARDRAILS_ZH
 from post_loan_review.money import format_yuan
 from post_loan_review.report_charts import grouped_bar_chart, hbar_chart
 from post_loan_review.policy import ACTIONS, LOWERING_ACTIONS, Policy, PolicyError, load_policy
@@ -174,7 +174,7 @@ def _reason_rows(summary: Mapping[str, Any], policy: Policy | None) -> list[dict
 
 def _guardrail_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
     top = max(summary["guardrails"].values(), default=0) or 1
-    return [{"name": name, "note": GUARDRAILS.get(name, ""), "count": count,
+    return [{"name": name, "note": GUARDRAILS.get(name, ""), "note_zh": GUARDRAILS_ZH.get(name, ""), "count": count,
              "bar": round(200 * count / top, 1)} for name, count in summary["guardrails"].items()]
 
 
@@ -468,6 +468,7 @@ def _render(conn: Connection, run: ReviewRun, params: Mapping[str, Any],
         fairness_rules={"min_accounts": report_sections.FAIRNESS_MIN_ACCOUNTS, "min_z": report_sections.FAIRNESS_MIN_Z,
                         "band": report_sections.FAIRNESS_RATIO_BAND},
         trend=report_sections.trend(history),
+        labels_zh=report_sections.LABELS_ZH,
         masked_example=mask_account_id(100_000_001),
     )
 

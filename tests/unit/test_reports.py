@@ -427,3 +427,24 @@ def test_postgresql_and_sqlite_give_the_same_summary_and_csv(engine, postgres_wa
         csv = open(summary["decisions_path"], encoding="utf-8").read()
         results[name] = ({k: v for k, v in summary.items() if not k.endswith("_path")}, csv)
     assert results["postgres"] == results["sqlite"]
+
+
+def test_the_page_holds_both_languages_and_switches_between_them_without_script(engine, tmp_path):
+    load_run(engine)
+    html = open(build(engine, LIVE, tmp_path / "reports")["report_path"], encoding="utf-8").read()
+    assert 'id="lang-zh" class="lang-radio" checked' in html and 'id="lang-en" class="lang-radio"' in html
+    # each language's text hides when the other is chosen: pure CSS
+    assert '#lang-zh:checked ~ .container [lang="en"] { display: none; }' in html
+    assert '#lang-en:checked ~ .container [lang="zh-CN"] { display: none; }' in html
+    for zh, en in [("贷后额度复核报告", "Post-loan limit review"), ("公平性切片", "Fairness slice"),
+                   ("近期趋势", "Trend over the latest reviews"), ("账户已冻结，等待人工处理",
+                                                                  "the account is frozen and waits for a person")]:
+        assert f'<span lang="zh-CN">{zh}</span><span lang="en">{en}</span>' in html
+    assert "<script" not in html and "http://" not in html and "https://" not in html  # self-contained
+
+
+def test_every_guardrail_the_report_names_has_words_in_both_languages():
+    from post_loan_review.guardrails import GUARDRAILS, GUARDRAILS_ZH
+
+    assert set(GUARDRAILS_ZH) == set(GUARDRAILS)
+    assert all(GUARDRAILS_ZH.values())

@@ -33,13 +33,20 @@ are NT$ × 100 (the currency is NT$, not yuan).
 
 from __future__ import annotations
 
+import os
 from datetime import date
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-DEFAULT_PATH = Path(__file__).resolve().parents[3] / "shared" / "data" / "uci_credit_card" / "default_of_credit_card_clients.csv"
+UCI_FILE = Path("uci_credit_card") / "default_of_credit_card_clients.csv"
+_PROJECT = Path(__file__).resolve().parents[2]
+# PLR_UCI_PATH, else the shared data beside the project, else the copy kept with the tests (so a
+# clean checkout anywhere has it; tests/data/uci_credit_card/README.md holds its licence)
+_CANDIDATES = (_PROJECT.parent / "shared" / "data" / UCI_FILE, _PROJECT / "tests" / "data" / UCI_FILE)
+DEFAULT_PATH = (Path(os.environ["PLR_UCI_PATH"]) if os.environ.get("PLR_UCI_PATH")
+                else next((path for path in _CANDIDATES if path.is_file()), _CANDIDATES[0]))
 # review dates: the month ends of the six months, oldest first
 MONTH_ENDS = (date(2005, 4, 30), date(2005, 5, 31), date(2005, 6, 30), date(2005, 7, 31), date(2005, 8, 31),
               date(2005, 9, 30))

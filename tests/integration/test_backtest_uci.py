@@ -11,7 +11,6 @@ from sqlalchemy import create_engine, inspect, text
 
 from post_loan_review import backtest, uci
 
-pytestmark = pytest.mark.skipif(not uci.DEFAULT_PATH.is_file(), reason=f"{uci.DEFAULT_PATH} not present")
 SAMPLE = 400
 
 

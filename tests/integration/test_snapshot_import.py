@@ -9,7 +9,6 @@ from sqlalchemy import text
 
 from post_loan_review import cli, imports, uci
 
-pytestmark = pytest.mark.skipif(not uci.DEFAULT_PATH.is_file(), reason=f"{uci.DEFAULT_PATH} not present")
 APRIL, MAY = uci.MONTH_ENDS[0], uci.MONTH_ENDS[1]
 TABLES = ("accounts", "credit_score_snapshots", "repayment_snapshots", "customer_profiles")
 

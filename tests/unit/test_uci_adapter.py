@@ -8,12 +8,21 @@ import pytest
 
 from post_loan_review import uci
 
-pytestmark = pytest.mark.skipif(not uci.DEFAULT_PATH.is_file(), reason=f"{uci.DEFAULT_PATH} not present")
-
 
 @pytest.fixture(scope="module")
 def raw() -> pd.DataFrame:
     return uci.read_uci(nrows=2000)
+
+
+def test_the_file_read_is_the_published_one():
+    """Whichever copy DEFAULT_PATH found (the shared data or the one kept with the tests), it is
+    byte for byte the file of ../shared/data/uci_credit_card/README.md."""
+    import hashlib
+
+    digest = hashlib.sha256(uci.DEFAULT_PATH.read_bytes()).hexdigest()
+    assert digest == "848715ec0c4b9671f35005d70b697689de8f9c39330af227e3fd6c7d76918d5d"
+    kept = uci._PROJECT / "tests" / "data" / uci.UCI_FILE
+    assert hashlib.sha256(kept.read_bytes()).hexdigest() == digest
 
 
 def test_first_account_is_mapped_as_documented(raw):

@@ -114,7 +114,8 @@ def _summary(run: ReviewRun, groups: pd.DataFrame, reasons: pd.DataFrame, qualit
     for guardrail, accounts in zip(groups["guardrail"], groups["accounts"]):
         if guardrail is not None and not pd.isna(guardrail):
             guardrails[str(guardrail)] = guardrails.get(str(guardrail), 0) + int(accounts)
-    ranked = sorted(((str(code), int(count)) for code, count in zip(reasons["code"], reasons["accounts"])),
+    ranked = sorted(((str(code), int(count), int(moved))
+                     for code, count, moved in zip(reasons["code"], reasons["accounts"], reasons["exposure_change_fen"])),
                     key=lambda item: (-item[1], item[0]))[:TOP_REASONS]
     return {
         "review_date": run.review_date.isoformat(),
@@ -125,7 +126,7 @@ def _summary(run: ReviewRun, groups: pd.DataFrame, reasons: pd.DataFrame, qualit
         "exposure_before_fen": _int_sum(groups["exposure_before_fen"]),
         "exposure_after_fen": _int_sum(groups["exposure_after_fen"]),
         "changes": _int_sum(groups["changes"]),
-        "top_reasons": [{"code": code, "count": count} for code, count in ranked],
+        "top_reasons": [{"code": code, "count": count, "exposure_change_fen": moved} for code, count, moved in ranked],
         "guardrails": dict(sorted(guardrails.items(), key=lambda item: (-item[1], item[0]))),
         "rows_quarantined": int(quarantined["rows_quarantined"].iloc[0]) if len(quarantined) else 0,
         "quality": {"expectations": len(quality), "failed": int((~quality["success"].astype(bool)).sum())},
@@ -167,6 +168,7 @@ def _reason_rows(summary: Mapping[str, Any], policy: Policy | None) -> list[dict
             pass
         rows.append({"rank": rank, "code": reason["code"], "zh": texts["zh-CN"], "en": texts["en"],
                      "count": reason["count"], "share": reason["count"] * 100 / reviewed,
+                     "exposure_change": reason["exposure_change_fen"],
                      "bar": round(200 * reason["count"] / top, 1),
                      "colour": ACTION_COLOURS["RESTORE"] if action == "RESTORE" else ACTION_COLOURS["DECREASE"]})
     return rows

@@ -122,7 +122,8 @@ def test_summary_counts_and_exposure_match_the_hand_computed_run(engine, tmp_pat
     assert summary["exposure_after_fen"] == EXPOSURE_AFTER_FEN
     assert isinstance(summary["exposure_before_fen"], int) and isinstance(summary["exposure_after_fen"], int)
     assert summary["changes"] == 4  # accounts 1..4; the holds change nothing
-    assert summary["top_reasons"][0] == {"code": "SCORE_LOW", "count": 2}
+    # SCORE_LOW: account 1 cut from 1,000,000 to 700,000 fen, account 6 held
+    assert summary["top_reasons"][0] == {"code": "SCORE_LOW", "count": 2, "exposure_change_fen": -300_000}
     assert len(summary["top_reasons"]) == 7
     assert {r["code"] for r in summary["top_reasons"][1:]} == {
         "SCORE_DROP", "REPAYMENT_SEVERELY_OVERDUE", "REPAYMENT_REPEATED_OVERDUE",
@@ -233,7 +234,7 @@ def test_top_reasons_keep_the_ten_most_frequent(engine, tmp_path):
         db.bulk_insert(conn, "staged_decisions", decisions_frame(LIVE, rows))
     summary = build(engine, LIVE, tmp_path / "reports")
     assert len(summary["top_reasons"]) == 10
-    assert summary["top_reasons"][0] == {"code": "CODE_00", "count": 4}
+    assert summary["top_reasons"][0] == {"code": "CODE_00", "count": 4, "exposure_change_fen": -400}
     assert [r["code"] for r in summary["top_reasons"][1:]] == codes[1:10]  # ties by code
 
 

@@ -196,15 +196,15 @@ def _examples(frame: pd.DataFrame, policy: Policy | None) -> list[dict[str, Any]
     for record in frame.to_dict("records"):  # ten rows at most
         code = record.get("reason_1")
         code = None if code is None or pd.isna(code) else str(code)
-        words = ""
+        words = {"zh-CN": "", "en": ""}
         if code and policy is not None:
             with contextlib.suppress(KeyError):
-                words = policy.rule(code).reason["en"]
+                words = policy.rule(code).reason
         guardrail = record.get("guardrail")
         rows.append({"account": mask_account_id(record["account_id"]), "action": record["action"],
                      "old_limit": int(record["old_limit_fen"]), "new_limit": int(record["new_limit_fen"]),
                      "old_status": record["old_status"], "new_status": record["new_status"],
-                     "reason": code or "", "reason_words": words,
+                     "reason": code or "", "reason_zh": words["zh-CN"], "reason_en": words["en"],
                      "guardrail": "" if guardrail is None or pd.isna(guardrail) else str(guardrail)})
     return rows
 

@@ -441,6 +441,11 @@ def test_the_page_holds_both_languages_and_switches_between_them_without_script(
                    ("近期趋势", "Trend over the latest reviews"), ("账户已冻结，等待人工处理",
                                                                   "the account is frozen and waits for a person")]:
         assert f'<span lang="zh-CN">{zh}</span><span lang="en">{en}</span>' in html
+    # the largest changes say the main reason in both languages, as the customer is told
+    from post_loan_review.policy import load_policy
+
+    words = load_policy("v1").rule("REPAYMENT_SEVERELY_OVERDUE").reason
+    assert f'<span lang="zh-CN">{words["zh-CN"]}</span><span lang="en">{words["en"]}</span>' in html
     assert "<script" not in html and "http://" not in html and "https://" not in html  # self-contained
 
 

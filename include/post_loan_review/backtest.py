@@ -235,17 +235,18 @@ def run_uci(policy_version: str = DEFAULT_POLICY, sample: int | None = None, dat
     database_url = database_url or default_database_url()
     replay = replay_uci(raw, policy_version, database_url, range(months), shard_count, progress)
     replay["database_url"] = database_url
-    return score_replay(replay, sample, out_dir, source, started)
+    return score_replay(replay, sample, out_dir, source, started, raw)
 
 
 def score_replay(replay: dict[str, Any], sample: int | None = None, out_dir: str | Path | None = None,
-                 source: str | Path = uci.DEFAULT_PATH, started: float | None = None) -> dict[str, Any]:
+                 source: str | Path = uci.DEFAULT_PATH, started: float | None = None,
+                 raw: pd.DataFrame | None = None) -> dict[str, Any]:
     """Score a finished replay (``replay_uci``'s answer plus its ``database_url``); write the
-    report and the JSON summary."""
+    report and the JSON summary. ``raw``: the UCI rows replayed, when the caller has them."""
     from post_loan_review import backtest_report
 
     started = started if started is not None else time.perf_counter()
-    raw = uci.read_uci(source, nrows=sample)
+    raw = raw if raw is not None else uci.read_uci(source, nrows=sample)
     policy_version = replay["policy"]
     results = read_results(replay["database_url"])
     # the October default scores the September review only; a shorter replay has no outcome file

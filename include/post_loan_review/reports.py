@@ -174,10 +174,11 @@ def _reason_rows(summary: Mapping[str, Any], policy: Policy | None) -> list[dict
     return rows
 
 
-def _guardrail_rows(summary: Mapping[str, Any]) -> list[dict[str, Any]]:
-    top = max(summary["guardrails"].values(), default=0) or 1
-    return [{"name": name, "note": GUARDRAILS.get(name, ""), "note_zh": GUARDRAILS_ZH.get(name, ""), "count": count,
-             "bar": round(200 * count / top, 1)} for name, count in summary["guardrails"].items()]
+def _guardrail_rows(events: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The guardrail events (``report_sections.guardrail_events``) with their words and bar widths."""
+    top = max((event["total"] for event in events), default=0) or 1
+    return [{**event, "note": GUARDRAILS.get(event["name"], ""), "note_zh": GUARDRAILS_ZH.get(event["name"], ""),
+             "bar": round(200 * event["total"] / top, 1)} for event in events]
 
 
 def _exposure_by_action(groups: pd.DataFrame) -> list[dict[str, Any]]:
@@ -461,8 +462,7 @@ def _render(conn: Connection, run: ReviewRun, params: Mapping[str, Any],
         psi_thresholds=(PSI_WATCH, PSI_SHIFTED),
         repayment=repayment,
         examples=_examples(examples, policy),
-        guardrails=_guardrail_rows(summary),
-        guardrail_events=guardrail_events,
+        guardrails=_guardrail_rows(guardrail_events),
         arms=_arm_rows(db.read_frame(conn, "report/arm_counts", params)),
         quality_rows=_quality_rows(quality),
         accounts_quarantined=int(quarantined["accounts_quarantined"].iloc[0]) if len(quarantined) else 0,

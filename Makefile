@@ -62,7 +62,7 @@ run: venv
 
 test: venv
 	bash .ci/ensure-services
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n auto --maxprocesses=4 --dist loadfile
 
 airflow: venv
 	@mkdir -p $(AIRFLOW_HOME)

@@ -9,12 +9,12 @@ policy, then tells the customers what changed and why.
 | `resolve_review_date` | the one review date of the run: the `review_date` param, else the data interval end, else the logical date (Asia/Shanghai calendar); checks the policy loads |
 | `plan_shards` | the shards (N) that the next stages map over |
 | `extract_snapshots` | stages score, repayment, spending, security, inquiry and income data as of that date into `review_inputs` |
-| `validate_snapshots` ×N | Great Expectations suites on one shard's snapshot rows; quarantines its bad rows |
+| `validate_snapshots` ×N | Great Expectations suites on one shard's snapshot rows; quarantines its bad rows (runs beside `extract_snapshots`: neither reads what the other writes) |
 | `quality_gate` | adds the shards' results up and judges the whole book (row counts, share of bad rows); **stops the run** on a failure |
 | `reassess_accounts` ×N | features, policy rules and guardrails for one shard: one decision per account with up to four reason codes |
 | `check_portfolio` | the breaker: too many decreases, too much exposure moved, or score drift (PSI) → `approve_changes` (a person approves; reject or a 6 h timeout applies nothing); else `no_approval_needed` |
-| `apply_limit_changes` | in one transaction: `limit_decisions`, the append-only `limit_ledger`, new current limits (skipped in a dry run) |
-| `queue_notifications` | one zh-CN / en notice per change in the `notifications` outbox (skipped in a dry run) |
+| `apply_limit_changes` ×N | in one transaction per shard: `limit_decisions`, the append-only `limit_ledger`, new current limits and one zh-CN / en notice per change in the `notifications` outbox (skipped in a dry run) |
+| `queue_notifications` | once every shard is applied: the run's totals, and the outbox announced to the dispatcher (skipped in a dry run) |
 | `build_report` | HTML report with charts, `decisions.csv` and `summary.json` for the date |
 
 **Params**: `review_date` (YYYY-MM-DD, empty = from the schedule), `dry_run` (decide and report,
@@ -73,7 +73,7 @@ POLICY_VERSIONS = sorted(p.stem for p in (Path(__file__).parents[1] / "include" 
         "policy": Param(POLICY_VERSIONS[0] if POLICY_VERSIONS else "v1", type="string", enum=POLICY_VERSIONS or ["v1"],
                         title="Policy version", description="A policy file of include/policies/"),
         "shards": Param(None, type=["null", "integer"], minimum=1, maximum=64, title="Shards",
-                        description="Split validation and reassessment into this many parallel tasks; "
+                        description="Split validation, reassessment and apply into this many parallel tasks; "
                                     "empty = the PLR_SHARDS setting (4)"),
     },
     tags=["credit-risk", "post-loan", "nightly"],
@@ -110,7 +110,7 @@ def post_loan_review():
         return run["shards"]
 
     @task(map_index_template="{{ shard_label }}")
-    def validate_snapshots(run: dict, extracted: dict, shard: int) -> dict:
+    def validate_snapshots(run: dict, shard: int) -> dict:
         from airflow.sdk.exceptions import AirflowFailException
 
         from post_loan_review import quality, stages
@@ -149,14 +149,15 @@ def post_loan_review():
         get_current_context()["ti"].xcom_push(key="breaker", value=result)
         return "approve_changes" if result["breached"] and run["run_mode"] == "live" else "no_approval_needed"
 
-    @task(trigger_rule="none_failed_min_one_success")
-    def apply_limit_changes(run: dict) -> dict:
+    @task(trigger_rule="none_failed_min_one_success", map_index_template="{{ shard_label }}")
+    def apply_limit_changes(run: dict, shard: int) -> dict:
         from post_loan_review import stages
 
-        return stages.apply_limit_changes(run, attempt())
+        name_shard(run, shard)
+        return stages.apply_limit_changes(run, shard, attempt())
 
     @task(outlets=[Asset(NOTIFICATIONS_ASSET_URI)])
-    def queue_notifications(run: dict, applied: dict) -> dict:
+    def queue_notifications(run: dict, applied: list) -> dict:
         from post_loan_review import stages
 
         return stages.queue_notifications(run, attempt())
@@ -170,7 +171,8 @@ def post_loan_review():
     run = resolve_review_date()
     extracted = extract_snapshots(run)
     shards = plan_shards(run)
-    validated = validate_snapshots.partial(run=run, extracted=extracted).expand(shard=shards)
+    # validation reads the snapshot tables themselves, not extract's staged inputs: the two run side by side
+    validated = validate_snapshots.partial(run=run).expand(shard=shards)
     gate = quality_gate(run, extracted, validated)
     reassessed = reassess_accounts.partial(run=run, gate=gate).expand(shard=shards)
     guard = check_portfolio(run, reassessed)
@@ -185,7 +187,7 @@ def post_loan_review():
         retries=0,
     )
     no_approval = EmptyOperator(task_id="no_approval_needed")
-    applied = apply_limit_changes(run)
+    applied = apply_limit_changes.partial(run=run).expand(shard=shards)
     guard >> [approval, no_approval] >> applied
     queued = queue_notifications(run, applied)
     build_report(run, queued)

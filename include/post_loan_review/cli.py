@@ -234,7 +234,7 @@ def parser() -> argparse.ArgumentParser:
     review.add_argument("--approve", action="store_true",
                         help="a person approves applying this run even if the portfolio breaker trips")
     review.add_argument("--shards", type=int, default=None,
-                        help="validate and reassess the book in this many shards, one after another "
+                        help="validate, reassess and apply the book in this many shards, one after another "
                              "(default: PLR_SHARDS or 4); bounds memory by shard size")
     review.set_defaults(run=_review)
 

@@ -15,6 +15,7 @@ from post_loan_review.config import TEMPLATE_DIR
 from post_loan_review.money import yuan_column
 from post_loan_review.policy import MAX_REASONS, Policy, load_policy
 from post_loan_review.runs import ReviewRun
+from post_loan_review.shards import WHOLE_BOOK, Shard
 
 DEFAULT_LANGUAGE = "zh-CN"
 CHANNEL = "app"  # in-app message with push; the sender picks the transport
@@ -91,11 +92,16 @@ def render(changes: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     return pd.concat(pieces).sort_values("account_id", ignore_index=True)
 
 
-def queue_notifications(conn: Connection, run: ReviewRun, policy: Policy) -> int:
-    """Render and queue the notices of the run's applied changes that have none yet; the number
-    queued. A re-run queues nothing twice: the key is review date, account and channel."""
+def queue_notifications(conn: Connection, run: ReviewRun, policy: Policy, shard: Shard = WHOLE_BOOK) -> int:
+    """Render and queue the notices of the run's applied changes (of one shard) that have none
+    yet; the number queued. A re-run queues nothing twice: the key is review date, account and
+    channel."""
+    # the notices of the shards committed since the table was last analyzed: without them the
+    # planner reads every notice of the date once per change (200 s at 1,000,000 accounts)
+    db.refresh_statistics(conn, "notifications")
     changes = db.read_frame(conn, "notify/changes_without_notification",
-                            {"review_date": run.review_date, "channel": CHANNEL}, date_columns=("review_date",))
+                            {"review_date": run.review_date, "channel": CHANNEL, **shard.params()},
+                            date_columns=("review_date",))
     if changes.empty:
         return 0
     unknown = ~changes["language"].isin(["zh-CN", "en"])

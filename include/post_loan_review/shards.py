@@ -1,5 +1,5 @@
 """Shards: the book split into N parts by a stable hash of the account id, so the heavy stages
-(validation, reassessment) run as N independent tasks that Airflow's executor spreads over
+(validation, reassessment, apply) run as N independent tasks that Airflow's executor spreads over
 workers, each holding one shard's rows in memory, and a failed shard retries alone.
 
 The hash is one multiplicative step modulo the prime p = 2**31 - 1, ``(|id| mod p) * a mod p``

@@ -34,6 +34,8 @@ def extract_snapshots(conn: Connection, run: ReviewRun, policy: Policy) -> dict[
         "income_window_start": run.review_date - timedelta(days=policy.income_window_days),
     }
     db.execute(conn, "review/clear_review_inputs", params)
+    if db.is_postgres(conn):
+        db.execute(conn, "review/plan_extract_joins")
     staged = db.execute(conn, "review/extract_review_inputs", params)
     db.refresh_statistics(conn, "review_inputs")  # the shards' reads plan on the new rows
     return {"accounts_extracted": staged,

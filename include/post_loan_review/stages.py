@@ -132,19 +132,20 @@ def _totals(conn: Connection, run: ReviewRun) -> dict[str, int]:
     return {column: int(frame.iloc[0][column]) for column in frame.columns}
 
 
-def apply_limit_changes(run_xcom: dict, attempt: str | None = None) -> dict[str, Any]:
-    run = ReviewRun.from_xcom(run_xcom)
+def apply_limit_changes(run_xcom: dict, shard_index: int = 0, attempt: str | None = None) -> dict[str, Any]:
+    """One shard's decisions, ledger rows, new limits and notices, in one transaction: a failed
+    shard retries alone, and the shards that committed stay applied (a re-run skips them)."""
+    run, shard = ReviewRun.from_xcom(run_xcom), _shard(run_xcom, shard_index)
     if not run.is_live:
         return {"dry_run": True, "changes_applied": 0}
-    with _stage(run, "apply_limit_changes", attempt) as conn:
-        result = ledger.apply_limit_changes(conn, run)
+    with _stage(run, f"apply_limit_changes[{shard.label}]", attempt) as conn:
+        result = ledger.apply_limit_changes(conn, run, shard)
         # the outbox rows commit in the same transaction as the changes they announce
-        result["notifications_queued"] = notifications.queue_notifications(conn, run, load_policy(run.policy_version))
-        totals = _totals(conn, run)
-        runs.record(conn, run, "applied", changes_applied=totals["changes_applied"],
-                    notifications_queued=totals["notifications_queued"])
+        result["notifications_queued"] = notifications.queue_notifications(
+            conn, run, load_policy(run.policy_version), shard)
+        runs.record(conn, run, "applied")  # the totals: queue_notifications, once every shard committed
     failpoint("apply:after_commit")  # committed, but the task never reported success
-    return result
+    return {"shard": shard.label, **result}
 
 
 def queue_notifications(run_xcom: dict, attempt: str | None = None) -> dict[str, Any]:
@@ -152,11 +153,14 @@ def queue_notifications(run_xcom: dict, attempt: str | None = None) -> dict[str,
     if not run.is_live:
         return {"dry_run": True, "notifications_queued": 0}
     with _stage(run, "queue_notifications", attempt) as conn:
-        # apply queued them with the changes; this finds any change still without its notice
-        # (a warehouse applied by an older version) and announces the outbox to the dispatcher
+        # every shard's apply committed its notices with its changes; this finds any change still
+        # without one (a warehouse applied by an older version) and announces the outbox
         queued = notifications.queue_notifications(conn, run, load_policy(run.policy_version))
         failpoint("notify:before_commit")
-        runs.record(conn, run, "notified", notifications_queued=_totals(conn, run)["notifications_queued"])
+        db.refresh_statistics(conn, "decision_traces")  # the apply shards analyzed the other tables they filled
+        totals = _totals(conn, run)
+        runs.record(conn, run, "notified", changes_applied=totals["changes_applied"],
+                    notifications_queued=totals["notifications_queued"])
     return {"notifications_queued": queued}
 
 
@@ -199,7 +203,8 @@ def review(review_date: str | date, dry_run: bool = False, policy_version: str |
         raise portfolio.PortfolioBreakerTripped(
             f"review {review_date}: the portfolio breaker tripped ({'; '.join(guard['reasons'])}); nothing was "
             "applied. Look at the dry-run figures, then re-run with approval (plr review --approve) or not at all.")
-    timed(apply_limit_changes, run_xcom)
+    for index in run_xcom["shards"]:
+        timed(apply_limit_changes, run_xcom, index)
     timed(queue_notifications, run_xcom)
     if not report:
         return {"review_date": run_xcom["review_date"], "accounts_reviewed": guard["accounts_reviewed"],

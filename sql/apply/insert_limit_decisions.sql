@@ -1,7 +1,7 @@
 -- Record the live decisions of one review date. A decision is written once: a re-run of the
 -- date finds it already there and inserts nothing. is_applied: the arm that decides the account,
 -- unless a newer review already decided it, whatever it decided (a backfill records its decision
--- and changes nothing).
+-- and changes nothing). One shard (shards.py) at a time; shard 0 of 1 is every account.
 insert into limit_decisions (
     account_id, review_date, arm, policy_version, action,
     old_limit_fen, new_limit_fen, old_status, new_status,
@@ -27,6 +27,7 @@ select
 from staged_decisions as staged
 where staged.review_date = :review_date
   and staged.run_mode = 'live'
+  and ((abs(staged.account_id) % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
   and not exists (
       select 1 from limit_decisions as recorded
       where recorded.account_id = staged.account_id

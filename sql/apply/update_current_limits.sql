@@ -1,5 +1,6 @@
 -- Move the current limit and status of every account changed on one review date, unless a newer
--- review already set them. After the first run the guard makes this a no-op.
+-- review already set them. After the first run the guard makes this a no-op. One shard
+-- (shards.py) at a time; shard 0 of 1 is every account.
 update accounts
 set
     current_limit_fen = (
@@ -12,4 +13,5 @@ set
     ),
     limit_set_by_review_date = :review_date
 where account_id in (select account_id from limit_ledger where review_date = :review_date)
+  and ((abs(account_id) % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
   and (limit_set_by_review_date is null or limit_set_by_review_date < :review_date)

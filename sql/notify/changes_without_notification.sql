@@ -1,11 +1,13 @@
 -- Applied changes of one review date that have no notification on the channel yet, with the
--- reasons and the customer's language. Grain: one row per account changed on the review date.
+-- reasons and the customer's language. Grain: one row per account changed on the review date,
+-- of one shard (shards.py; shard 0 of 1 is every account).
 with
 
 changes as (
     select account_id, review_date, action, old_limit_fen, new_limit_fen
     from limit_ledger
     where review_date = :review_date
+      and ((abs(account_id) % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
 ),
 
 final as (

@@ -42,14 +42,19 @@ def test_tasks_run_in_the_documented_order(dag):
                 assert dag.get_task(path).upstream_task_ids == {"check_portfolio"}
                 assert path in dag.get_task(downstream).upstream_task_ids
             continue
+        if downstream == "validate_snapshots":  # validation runs beside extraction, not after it
+            assert upstream not in dag.get_task(downstream).upstream_task_ids
+            continue
         assert upstream in dag.get_task(downstream).upstream_task_ids, f"{upstream} -> {downstream}"
     assert dag.get_task("resolve_review_date").upstream_task_ids == set()
+    # the gate waits for both, so no decision is made before every shard is validated and staged
+    assert {"extract_snapshots", "validate_snapshots"} <= dag.get_task("quality_gate").upstream_task_ids
 
 
 def test_the_heavy_stages_map_over_the_shards(dag):
     from airflow.sdk.definitions.mappedoperator import MappedOperator
 
-    for task_id in ("validate_snapshots", "reassess_accounts"):
+    for task_id in ("validate_snapshots", "reassess_accounts", "apply_limit_changes"):
         task = dag.get_task(task_id)
         assert isinstance(task, MappedOperator), task_id  # one task instance per shard
         assert "plan_shards" in task.upstream_task_ids

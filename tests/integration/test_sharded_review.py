@@ -3,6 +3,8 @@ failed shard retries alone; the quality gate judges the whole book, not each sha
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
+
 import numpy as np
 import pandas as pd
 import pytest
@@ -139,3 +141,51 @@ def test_the_gate_refuses_to_judge_before_every_shard_validated(warehouse):
     stages.validate_snapshots(run, 0)
     with pytest.raises(RuntimeError, match="shard\\(s\\) 2 of 2 have no validation results"):
         stages.quality_gate(run, extracted["previous_snapshot_date"])
+
+
+def _reassessed_run(shard_count: int) -> dict:
+    run = _validated_run(shard_count)
+    for shard in run["shards"]:
+        stages.reassess_accounts(run, shard)
+    stages.check_portfolio(run)
+    return run
+
+
+def test_each_apply_shard_writes_only_its_accounts_and_the_last_completes_the_date(engine):
+    load_portfolio(engine, accounts=3000)
+    run = _reassessed_run(3)
+    stages.apply_limit_changes(run, 2)  # shards commit in any order
+    with engine.connect() as conn:
+        recorded = np.array([r[0] for r in conn.execute(text("select account_id from limit_decisions"))])
+        changed = np.array([r[0] for r in conn.execute(text("select account_id from limit_ledger"))])
+        noticed = np.array([r[0] for r in conn.execute(text("select account_id from notifications"))])
+    assert len(recorded) and set(shard_of(recorded, 3)) == {2}
+    assert len(changed) and set(shard_of(changed, 3)) == {2}
+    assert sorted(noticed.tolist()) == sorted(changed.tolist())  # the notices commit with their shard
+    for shard in (0, 1, 2):  # shard 3 again: a retry that finds its work done
+        stages.apply_limit_changes(run, shard)
+    stages.queue_notifications(run)
+    staged = scalar(engine, "select count(*) from staged_decisions where run_mode = 'live'")
+    assert scalar(engine, "select count(*) from limit_decisions") == staged
+    changes = scalar(engine, """select count(*) from limit_decisions where is_applied
+        and (new_limit_fen <> old_limit_fen or new_status <> old_status)""")
+    assert scalar(engine, "select count(*) from limit_ledger") == changes
+    assert scalar(engine, "select changes_applied from review_runs where run_mode = 'live'") == changes
+    assert scalar(engine, "select notifications_queued from review_runs where run_mode = 'live'") == changes
+
+
+def test_apply_shards_side_by_side_apply_the_whole_book_on_postgres(postgres_warehouse):
+    """Two shards' apply transactions at once: neither deadlocks nor touches the other's accounts
+    (the second waits at its first ANALYZE until the first commits, then finishes)."""
+    load_portfolio(postgres_warehouse, accounts=3000)
+    run = _reassessed_run(2)
+    with ThreadPoolExecutor(2) as workers:
+        applied = list(workers.map(lambda shard: stages.apply_limit_changes(run, shard), run["shards"]))
+    stages.queue_notifications(run)
+    staged = scalar(postgres_warehouse, "select count(*) from staged_decisions where run_mode = 'live'")
+    assert sum(shard["decisions_recorded"] for shard in applied) == staged
+    assert all(shard["changes_applied"] > 0 for shard in applied)
+    changes = sum(shard["changes_applied"] for shard in applied)
+    assert scalar(postgres_warehouse, "select count(*) from limit_ledger") == changes
+    assert scalar(postgres_warehouse, "select count(*) from notifications") == changes
+    assert scalar(postgres_warehouse, "select count(*) from accounts where limit_set_by_review_date is not null") == changes

@@ -32,28 +32,28 @@ def test_an_attempt_overtaken_while_asleep_is_refused_and_writes_nothing(engine,
     real_apply = ledger.apply_limit_changes
     calls = []
 
-    def apply_with_a_newer_attempt_in_between(conn, run):
+    def apply_with_a_newer_attempt_in_between(conn, run, shard):
         calls.append(run)
-        if len(calls) == 1:  # attempt 1 claimed the stage and fell asleep; attempt 2 runs to the end
-            stages.apply_limit_changes(run_xcom, attempt="try-2")
-        return real_apply(conn, run)
+        if len(calls) == 1:  # attempt 1 claimed the shard and fell asleep; attempt 2 runs to the end
+            stages.apply_limit_changes(run_xcom, 0, attempt="try-2")
+        return real_apply(conn, run, shard)
 
     monkeypatch.setattr(ledger, "apply_limit_changes", apply_with_a_newer_attempt_in_between)
     with pytest.raises(runs.StaleAttemptError, match="attempt try-1 was overtaken by a newer attempt"):
-        stages.apply_limit_changes(run_xcom, attempt="try-1")
+        stages.apply_limit_changes(run_xcom, 0, attempt="try-1")
     monkeypatch.setattr(ledger, "apply_limit_changes", real_apply)
 
     changes = scalar(engine, "select count(*) from limit_ledger")
     assert changes > 0
     assert changes == scalar(engine, """select count(*) from limit_decisions where is_applied
         and (new_limit_fen <> old_limit_fen or new_status <> old_status)""")
-    assert scalar(engine, "select committed_attempt_id from stage_attempts where stage = 'apply_limit_changes'") == "try-2"
+    assert scalar(engine, "select committed_attempt_id from stage_attempts where stage = 'apply_limit_changes[1/4]'") == "try-2"
     assert scalar(engine, "select status from review_runs") == "applied"  # the stale attempt did not mark it failed
 
 
 def test_a_retry_after_a_finished_attempt_commits_nothing_new(warehouse):
     run_xcom = prepare(warehouse)
-    stages.apply_limit_changes(run_xcom, attempt="try-1")
+    stages.apply_limit_changes(run_xcom, 0, attempt="try-1")
     before = checksums(warehouse)
-    stages.apply_limit_changes(run_xcom, attempt="try-2")  # a retry claims the stage and finds nothing to do
+    stages.apply_limit_changes(run_xcom, 0, attempt="try-2")  # a retry claims the stage and finds nothing to do
     assert checksums(warehouse) == before

@@ -157,7 +157,6 @@ def queue_notifications(run_xcom: dict, attempt: str | None = None) -> dict[str,
         # without one (a warehouse applied by an older version) and announces the outbox
         queued = notifications.queue_notifications(conn, run, load_policy(run.policy_version))
         failpoint("notify:before_commit")
-        db.refresh_statistics(conn, "decision_traces")  # the apply shards analyzed the other tables they filled
         totals = _totals(conn, run)
         runs.record(conn, run, "notified", changes_applied=totals["changes_applied"],
                     notifications_queued=totals["notifications_queued"])

@@ -65,6 +65,7 @@ def _in_child(env: dict[str, str], function: str, *args: Any) -> tuple[Any, floa
     return result, elapsed, resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+FIXED_SHARDS: int | None = None  # --shards
 START_METHOD = "forkserver"  # --start-method spawn: every task in a fresh interpreter (figures before 2026-11-29)
 
 
@@ -170,7 +171,7 @@ def review(env: dict[str, str], shard_count: int) -> tuple[list[tuple[str, float
 def main(sizes: list[int]) -> None:
     print(f"{'accounts':>11}  {'step':<30} {'wall s':>8} {'peak RSS MiB':>13}")
     for accounts in sizes:
-        shard_count = max(2, math.ceil(accounts / SHARD_ACCOUNTS))
+        shard_count = FIXED_SHARDS or max(2, math.ceil(accounts / SHARD_ACCOUNTS))
         with bench_database() as url, tempfile.TemporaryDirectory() as reports:
             env = {"PLR_DATABASE_URL": url, "PLR_REPORT_DIR": reports, "GX_ANALYTICS_ENABLED": "false"}
             with _pool(1) as pool:
@@ -196,8 +197,11 @@ def main(sizes: list[int]) -> None:
 if __name__ == "__main__":
     arguments = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     arguments.add_argument("accounts", nargs="*", type=int, default=[100_000, 1_000_000, 10_000_000])
+    arguments.add_argument("--shards", type=int, help="this many shards at every size, instead of "
+                           f"ceil(accounts / {SHARD_ACCOUNTS:,}) and at least two")
     arguments.add_argument("--start-method", choices=["forkserver", "spawn"], default=START_METHOD,
                            help="how task processes start (default: forked from a server with SQLAlchemy imported)")
     parsed = arguments.parse_args()
     START_METHOD = parsed.start_method
+    FIXED_SHARDS = parsed.shards
     main(parsed.accounts)

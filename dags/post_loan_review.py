@@ -88,6 +88,16 @@ def post_loan_review():
         """What the UI shows for a mapped shard task instead of its map index."""
         get_current_context()["shard_label"] = f"shard {shard + 1} of {run['shard_count']}"
 
+    def unless_staging_lost(stage, *args):
+        """Run a stage that reads staged rows; if a server crash emptied them, retrying the task
+        cannot bring them back: fail it at once (the message says to re-run from extract)."""
+        from airflow.sdk.exceptions import AirflowFailException
+        from post_loan_review import staging
+        try:
+            return stage(*args)
+        except staging.StagingLostError as error:
+            raise AirflowFailException(str(error)) from error
+
     @task
     def resolve_review_date() -> dict:
         from post_loan_review import stages
@@ -145,7 +155,7 @@ def post_loan_review():
     def check_portfolio(run: dict, reassessed: list) -> str:
         from post_loan_review import stages
 
-        result = stages.check_portfolio(run, attempt())
+        result = unless_staging_lost(stages.check_portfolio, run, attempt())
         get_current_context()["ti"].xcom_push(key="breaker", value=result)
         return "approve_changes" if result["breached"] and run["run_mode"] == "live" else "no_approval_needed"
 
@@ -154,7 +164,7 @@ def post_loan_review():
         from post_loan_review import stages
 
         name_shard(run, shard)
-        return stages.apply_limit_changes(run, shard, attempt())
+        return unless_staging_lost(stages.apply_limit_changes, run, shard, attempt())
 
     @task(outlets=[Asset(NOTIFICATIONS_ASSET_URI)])
     def queue_notifications(run: dict, applied: list) -> dict:
@@ -166,7 +176,7 @@ def post_loan_review():
     def build_report(run: dict, queued: dict) -> dict:
         from post_loan_review import stages
 
-        return stages.build_report(run, attempt())
+        return unless_staging_lost(stages.build_report, run, attempt())
 
     run = resolve_review_date()
     extracted = extract_snapshots(run)

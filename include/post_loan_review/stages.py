@@ -15,7 +15,7 @@ from typing import Any, Iterator
 
 from sqlalchemy import Connection
 
-from post_loan_review import db, ledger, notifications, portfolio, quality, reassess, reports, runs, snapshots
+from post_loan_review import db, ledger, notifications, portfolio, quality, reassess, reports, runs, snapshots, staging
 from post_loan_review.config import settings
 from post_loan_review.dates import resolve_review_date as _resolve_date
 from post_loan_review.failpoints import failpoint
@@ -118,6 +118,7 @@ def check_portfolio(run_xcom: dict, attempt: str | None = None) -> dict[str, Any
         result = portfolio.check_portfolio(conn, run, load_policy(run.policy_version))
         params = {"review_date": run.review_date, "run_mode": run.run_mode}
         staged = int(db.read_frame(conn, "review/staged_input_count", params)["accounts_staged"].iloc[0])
+        staging.require_staged_inputs(conn, run, "check_portfolio", staged)
         if result["accounts_reviewed"] != staged:  # a shard never reassessed, or one from another split
             raise RuntimeError(f"check_portfolio {run.review_date}: {staged} accounts were staged but "
                                f"{result['accounts_reviewed']} decided; re-run every reassess_accounts shard")
@@ -139,6 +140,7 @@ def apply_limit_changes(run_xcom: dict, shard_index: int = 0, attempt: str | Non
     if not run.is_live:
         return {"dry_run": True, "changes_applied": 0}
     with _stage(run, f"apply_limit_changes[{shard.label}]", attempt) as conn:
+        staging.require_staged_decisions(conn, run, f"apply_limit_changes[{shard.label}]")
         result = ledger.apply_limit_changes(conn, run, shard)
         # the outbox rows commit in the same transaction as the changes they announce
         result["notifications_queued"] = notifications.queue_notifications(
@@ -166,6 +168,7 @@ def queue_notifications(run_xcom: dict, attempt: str | None = None) -> dict[str,
 def build_report(run_xcom: dict, attempt: str | None = None) -> dict[str, Any]:
     run = ReviewRun.from_xcom(run_xcom)
     with _stage(run, "build_report", attempt) as conn:
+        staging.require_staged_decisions(conn, run, "build_report")
         recorded = db.read_frame(conn, "review/review_run", {"review_date": run.review_date, "run_mode": run.run_mode})
         # still awaiting approval at report time: the approval was rejected or timed out
         waiting = len(recorded) and recorded["status"].iloc[0] == "awaiting_approval"

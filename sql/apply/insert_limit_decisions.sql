@@ -19,10 +19,14 @@ select
     staged.security_events, staged.inquiries_30d, staged.on_time_full_payment_months,
     staged.verified_monthly_income_fen,
     staged.applies
-    and not exists (  -- a newer review decided this account already: a backfill changes nothing
-        select 1 from limit_decisions as newer
-        where newer.account_id = staged.account_id
-          and newer.review_date > staged.review_date
+    and (
+        -- no review of a later date at all (every nightly run): no account needs looking up
+        (select coalesce(max(review_date), :review_date) from limit_decisions) <= :review_date
+        or not exists (  -- a newer review decided this account already: a backfill changes nothing
+            select 1 from limit_decisions as newer
+            where newer.account_id = staged.account_id
+              and newer.review_date > staged.review_date
+        )
     ) as is_applied
 from staged_decisions as staged
 where staged.review_date = :review_date

@@ -1,0 +1,49 @@
+"""The run's staging tables: ``review_inputs`` (extract), ``staged_decisions`` and
+``staged_traces`` (reassess). On PostgreSQL they are UNLOGGED: everything in them is rebuilt from
+the snapshots and the ledger by re-running the review, so the server does not write them to its
+write-ahead log as well (about 0.6 GB per million accounts; docs/performance.md has what it saves).
+(db.py makes them so.) The price is that a server crash empties them. Every table the review keeps (``limit_decisions``,
+the ledger, the outbox, ``review_runs``) stays logged, so the stages that read staged rows
+compare them with the counts an earlier stage recorded in ``review_runs`` and stop, with what
+to do, instead of deciding or reporting on an empty stage."""
+
+from __future__ import annotations
+
+from sqlalchemy import Connection
+
+from post_loan_review import db
+from post_loan_review.runs import ReviewRun
+
+STAGING_TABLES = db.STAGING_TABLES
+
+
+class StagingLostError(RuntimeError):
+    """Rows an earlier stage of the run staged are gone (a PostgreSQL crash empties unlogged tables)."""
+
+
+def _lost(stage: str, run: ReviewRun, what: str) -> StagingLostError:
+    return StagingLostError(
+        f"{stage} {run.review_date} ({run.run_mode}): {what}. PostgreSQL empties the unlogged staging tables "
+        f"({', '.join(STAGING_TABLES)}) after a server crash; nothing was written. Re-run the review of "
+        f"{run.review_date} from extract_snapshots (in Airflow: clear the run's tasks); shards already applied "
+        "stay applied and are skipped.")
+
+
+def _recorded(conn: Connection, run: ReviewRun, column: str) -> int | None:
+    row = db.read_frame(conn, "review/review_run", {"review_date": run.review_date, "run_mode": run.run_mode})
+    return None if row.empty or row[column].isna().iloc[0] else int(row[column].iloc[0])
+
+
+def require_staged_inputs(conn: Connection, run: ReviewRun, stage: str, staged: int) -> None:
+    """``staged`` review_inputs rows must be the accounts extract_snapshots recorded."""
+    extracted = _recorded(conn, run, "accounts_extracted")
+    if extracted is not None and staged != extracted:
+        raise _lost(stage, run, f"extract_snapshots staged {extracted:,} accounts, review_inputs now holds {staged:,}")
+
+
+def require_staged_decisions(conn: Connection, run: ReviewRun, stage: str) -> None:
+    """The decisions check_portfolio counted must still be staged."""
+    reviewed = _recorded(conn, run, "accounts_reviewed")
+    if reviewed and not int(db.read_frame(conn, "staging/staged_decision_present", {
+            "review_date": run.review_date, "run_mode": run.run_mode})["staged"].iloc[0]):
+        raise _lost(stage, run, f"check_portfolio counted {reviewed:,} staged decisions and none is left")

@@ -38,15 +38,18 @@ class ReviewRun:
         return cls(date.fromisoformat(value["review_date"]), value["run_mode"], value["policy_version"])
 
 
-def record(conn: Connection, run: ReviewRun, status: str, **counts: Any) -> None:
-    """Upsert the run's row with its latest status; counts not given keep their value."""
+def record(conn: Connection, run: ReviewRun, status: str, keep_failed: bool = False, **counts: Any) -> None:
+    """Upsert the run's row with its latest status; counts not given keep their value.
+    ``keep_failed``: for a task that runs beside others of the same step (extract beside the
+    validation shards, an apply shard beside the others): committing after a sibling failed must
+    not hide that failure. The next stage that judges the whole run sets the status again."""
     columns = ("accounts_extracted", "accounts_reviewed", "rows_quarantined", "changes_applied",
                "notifications_queued", "report_path", "error_message")
     unknown = set(counts) - set(columns)
     if unknown:
         raise ValueError(f"unknown review_runs column(s): {sorted(unknown)}")
     params = {"review_date": run.review_date, "run_mode": run.run_mode,
-              "policy_version": run.policy_version, "status": status,
+              "policy_version": run.policy_version, "status": status, "keep_failed": keep_failed,
               **{c: counts.get(c) for c in columns},
               **{f"keep_{c}": c not in counts for c in columns}}
     db.execute(conn, "review/record_review_run", params)

@@ -72,7 +72,7 @@ def extract_snapshots(run_xcom: dict, attempt: str | None = None) -> dict[str, A
         if result["accounts_extracted"] == 0:
             raise ValueError(f"extract_snapshots {run.review_date}: no reviewable account in accounts; "
                              "load a portfolio first (plr generate)")
-        runs.record(conn, run, "extracted", accounts_extracted=result["accounts_extracted"])
+        runs.record(conn, run, "extracted", keep_failed=True, accounts_extracted=result["accounts_extracted"])
     return result
 
 
@@ -145,7 +145,8 @@ def apply_limit_changes(run_xcom: dict, shard_index: int = 0, attempt: str | Non
         # the outbox rows commit in the same transaction as the changes they announce
         result["notifications_queued"] = notifications.queue_notifications(
             conn, run, load_policy(run.policy_version), shard)
-        runs.record(conn, run, "applied")  # the totals: queue_notifications, once every shard committed
+        # the totals: queue_notifications, once every shard committed
+        runs.record(conn, run, "applied", keep_failed=True)
     failpoint("apply:after_commit")  # committed, but the task never reported success
     return {"shard": shard.label, **result}
 

@@ -12,6 +12,9 @@ set
         where ledger.account_id = accounts.account_id and ledger.review_date = :review_date
     ),
     limit_set_by_review_date = :review_date
-where account_id in (select account_id from limit_ledger where review_date = :review_date)
-  and ((abs(account_id) % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
+where account_id in (
+    select ledger.account_id from limit_ledger as ledger
+    where ledger.review_date = :review_date
+      and ((abs(ledger.account_id) % 2147483647) * 950706376 % 2147483647) between :hash_low and :hash_high
+)
   and (limit_set_by_review_date is null or limit_set_by_review_date < :review_date)

@@ -1,4 +1,5 @@
--- Upsert one review run's status. A count passed as null with keep_<column> true keeps its value.
+-- Upsert one review run's status. A count passed as null with keep_<column> true keeps its value;
+-- with keep_failed true a status of failed stays (a stage that ran beside the one that failed).
 insert into review_runs (
     review_date, run_mode, policy_version, status,
     accounts_extracted, accounts_reviewed, rows_quarantined, changes_applied,
@@ -11,7 +12,8 @@ values (
 )
 on conflict (review_date, run_mode) do update set
     policy_version       = excluded.policy_version,
-    status               = excluded.status,
+    status               = case when :keep_failed and review_runs.status = 'failed'
+                                then review_runs.status else excluded.status end,
     accounts_extracted   = case when :keep_accounts_extracted then review_runs.accounts_extracted else excluded.accounts_extracted end,
     accounts_reviewed    = case when :keep_accounts_reviewed then review_runs.accounts_reviewed else excluded.accounts_reviewed end,
     rows_quarantined     = case when :keep_rows_quarantined then review_runs.rows_quarantined else excluded.rows_quarantined end,

@@ -12,9 +12,9 @@ from checks import scalar
 from conftest import FIRST_DATE, load_portfolio
 from sqlalchemy import text
 
-from post_loan_review import reassess, stages
+from post_loan_review import ledger, quality, reassess, stages
 from post_loan_review.quality import QualityGateError
-from post_loan_review.shards import shard_of
+from post_loan_review.shards import Shard, shard_of
 
 STAGED = {
     "staged_decisions": "account_id, arm",
@@ -75,7 +75,7 @@ def test_the_database_puts_each_account_in_the_shard_numpy_computes(postgres_war
     for shard in range(5):
         with postgres_warehouse.connect() as conn:
             got = db.read_frame(conn, "review/review_inputs", {"review_date": FIRST_DATE, "run_mode": "dry_run",
-                                                               "shard": shard, "shard_count": 5})
+                                                               **Shard(shard, 5).params()})
         assert sorted(got["account_id"].tolist()) == sorted(ids[shard_of(ids, 5) == shard].tolist())
 
 
@@ -143,6 +143,29 @@ def test_the_gate_refuses_to_judge_before_every_shard_validated(warehouse):
         stages.quality_gate(run, extracted["previous_snapshot_date"])
 
 
+def _run_row(engine) -> dict:
+    with engine.connect() as conn:
+        return dict(conn.execute(text("select status, error_message, accounts_extracted from review_runs "
+                                      "where run_mode = 'live'")).mappings().one())
+
+
+def test_extract_committing_after_a_validation_shard_failed_leaves_the_run_failed(warehouse, monkeypatch):
+    load_portfolio(warehouse, accounts=1000)
+    run = stages.resolve_review_date(FIRST_DATE, False, None, shard_count=2)
+
+    def unreadable(conn, run_, shard):
+        raise ValueError("the repayment feed is unreadable")
+
+    monkeypatch.setattr(quality, "validate_shard", unreadable)
+    with pytest.raises(ValueError):
+        stages.validate_snapshots(run, 1)
+    stages.extract_snapshots(run)  # it ran beside the shard and commits after the failure
+    row = _run_row(warehouse)
+    assert row["status"] == "failed"
+    assert row["error_message"] == "validate_snapshots[2/2]: the repayment feed is unreadable"
+    assert row["accounts_extracted"] > 0  # its count is still recorded
+
+
 def _reassessed_run(shard_count: int) -> dict:
     run = _validated_run(shard_count)
     for shard in run["shards"]:
@@ -189,3 +212,25 @@ def test_apply_shards_side_by_side_apply_the_whole_book_on_postgres(postgres_war
     assert scalar(postgres_warehouse, "select count(*) from limit_ledger") == changes
     assert scalar(postgres_warehouse, "select count(*) from notifications") == changes
     assert scalar(postgres_warehouse, "select count(*) from accounts where limit_set_by_review_date is not null") == changes
+
+
+def test_an_apply_shard_committing_after_a_sibling_failed_leaves_the_run_failed_until_the_date_completes(
+        warehouse, monkeypatch):
+    load_portfolio(warehouse, accounts=2000)
+    run = _reassessed_run(2)
+    real = ledger.apply_limit_changes
+
+    def second_shard_dies(conn, run_, shard):
+        if shard.index == 1:
+            raise MemoryError("worker lost")
+        return real(conn, run_, shard)
+
+    monkeypatch.setattr(ledger, "apply_limit_changes", second_shard_dies)
+    with pytest.raises(MemoryError):
+        stages.apply_limit_changes(run, 1)
+    stages.apply_limit_changes(run, 0)
+    assert _run_row(warehouse)["status"] == "failed"
+    monkeypatch.setattr(ledger, "apply_limit_changes", real)
+    stages.apply_limit_changes(run, 1)  # the retry
+    stages.queue_notifications(run)  # every shard committed: the run's status moves on
+    assert _run_row(warehouse)["status"] == "notified"

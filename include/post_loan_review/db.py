@@ -83,10 +83,7 @@ def execute(conn: Connection, name: str, params: Mapping[str, Any] | None = None
 def execute_script(conn: Connection, name: str) -> None:
     """Run every statement of ``sql/<name>.sql`` in order (statements without parameters)."""
     for sql in split_statements(load_sql(name)):
-        if is_postgres(conn):  # with no parameters at all psycopg does not read '%' as a placeholder
-            conn.connection.driver_connection.cursor().execute(sql)
-        else:
-            conn.exec_driver_sql(sql)
+        conn.exec_driver_sql(sql)
 
 
 def read_frame(conn: Connection, name: str, params: Mapping[str, Any] | None = None,

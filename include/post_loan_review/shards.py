@@ -2,14 +2,11 @@
 (validation, reassessment, apply) run as N independent tasks that Airflow's executor spreads over
 workers, each holding one shard's rows in memory, and a failed shard retries alone.
 
-The hash is one multiplicative step modulo the prime p = 2**31 - 1, ``h = (|id| mod p) * a mod p``
+The hash is one multiplicative step modulo the prime p = 2**31 - 1, ``(|id| mod p) * a mod p``
 with a = 950706376 (a full-period multiplier from L'Ecuyer's tables; large, so that even small
-ids wrap around p and regular id patterns, every fourth id say, still spread evenly). Shard k of
-N is the k-th of N equal ranges of h, ``floor(h * N / p)``: a range, not ``h mod N``, so that
-one index on h (``sql/schema``: the staging tables) finds a shard's rows for every N, and a
-shard task reads its rows instead of the whole date's. The database computes h (``sql/`` filters
-on ``h between :hash_low and :hash_high``, set-based, with no shard column to keep up to date)
-exactly as numpy does here, in 64-bit integers that cannot overflow (< 2**62).
+ids wrap around p and regular id patterns, every fourth id say, still spread evenly), then
+``mod N``. The database computes it (``sql/`` filters on it, set-based, with no shard column to
+keep up to date) exactly as numpy does here, in 64-bit integers that cannot overflow (< 2**62).
 The same account is in the same shard of N in every run, backfill and table, so a shard's
 snapshot rows, staged inputs, quarantined rows and decisions are always the same accounts.
 (Snapshot rows without an account id fall in shard 0, so the quality gate still sees them.)
@@ -51,11 +48,8 @@ class Shard:
         return f"{self.index + 1}/{self.count}"
 
     def params(self) -> dict[str, int]:
-        """The bound parameters of a shard-filtered query of ``sql/``: the shard's range of the
-        hash, ceil(k * p / N) to ceil((k + 1) * p / N) - 1, and the shard itself."""
-        return {"shard": self.index, "shard_count": self.count,
-                "hash_low": -(-self.index * HASH_MODULUS // self.count),
-                "hash_high": -(-(self.index + 1) * HASH_MODULUS // self.count) - 1}
+        """The bound parameters of a shard-filtered query of ``sql/``."""
+        return {"shard": self.index, "shard_count": self.count}
 
 
 WHOLE_BOOK = Shard(0, 1)
@@ -68,4 +62,4 @@ def all_shards(count: int) -> list[Shard]:
 def shard_of(account_ids: np.ndarray, count: int) -> np.ndarray:
     """The shard (0..count-1) of each account id, exactly as the SQL filter computes it."""
     ids = np.abs(np.asarray(account_ids, dtype=np.int64))
-    return (ids % HASH_MODULUS) * HASH_MULTIPLIER % HASH_MODULUS * check_shard_count(count) // HASH_MODULUS
+    return (ids % HASH_MODULUS) * HASH_MULTIPLIER % HASH_MODULUS % check_shard_count(count)

@@ -1,6 +1,7 @@
 -- Move the current limit and status of every account changed on one review date, unless a newer
 -- review already set them. After the first run the guard makes this a no-op. One shard
--- (shards.py) at a time; shard 0 of 1 is every account.
+-- (shards.py) at a time; shard 0 of 1 is every account. The shard is picked from the date's
+-- ledger rows, so only the shard's changed accounts are looked up, not every change of the date.
 update accounts
 set
     current_limit_fen = (
@@ -15,6 +16,6 @@ set
 where account_id in (
     select ledger.account_id from limit_ledger as ledger
     where ledger.review_date = :review_date
-      and ((abs(ledger.account_id) % 2147483647) * 950706376 % 2147483647) between :hash_low and :hash_high
+      and ((abs(ledger.account_id) % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
 )
   and (limit_set_by_review_date is null or limit_set_by_review_date < :review_date)

@@ -55,7 +55,3 @@ create table if not exists review_inputs (
     verified_monthly_income_fen bigint,
     primary key (review_date, run_mode, account_id)
 );
--- one shard's rows (shards.py: a range of the account hash, for any number of shards), so that a
--- shard task reads its own rows and not the whole date's
-create index if not exists review_inputs_by_shard_hash
-    on review_inputs (review_date, run_mode, ((abs(account_id) % 2147483647) * 950706376 % 2147483647));

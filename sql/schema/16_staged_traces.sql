@@ -18,7 +18,3 @@ create table if not exists staged_traces (
     detail          text    not null,  -- in words: 'days_past_due = 12 > 5'
     primary key (review_date, run_mode, account_id, arm, step)
 );
--- one shard's rows (shards.py: a range of the account hash, for any number of shards), so that a
--- shard task reads its own rows and not the whole date's
-create index if not exists staged_traces_by_shard_hash
-    on staged_traces (review_date, run_mode, ((abs(account_id) % 2147483647) * 950706376 % 2147483647));

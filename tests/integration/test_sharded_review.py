@@ -14,7 +14,7 @@ from sqlalchemy import text
 
 from post_loan_review import ledger, quality, reassess, stages
 from post_loan_review.quality import QualityGateError
-from post_loan_review.shards import Shard, shard_of
+from post_loan_review.shards import shard_of
 
 STAGED = {
     "staged_decisions": "account_id, arm",
@@ -75,7 +75,7 @@ def test_the_database_puts_each_account_in_the_shard_numpy_computes(postgres_war
     for shard in range(5):
         with postgres_warehouse.connect() as conn:
             got = db.read_frame(conn, "review/review_inputs", {"review_date": FIRST_DATE, "run_mode": "dry_run",
-                                                               **Shard(shard, 5).params()})
+                                                               "shard": shard, "shard_count": 5})
         assert sorted(got["account_id"].tolist()) == sorted(ids[shard_of(ids, 5) == shard].tolist())
 
 

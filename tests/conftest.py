@@ -108,6 +108,29 @@ def load_portfolio(engine, accounts: int = 3000, seed: int = 11, **kwargs):
     return portfolio
 
 
+def validated_run(review_date, shard_count: int | None = None) -> dict:
+    """A live run of ``review_date`` through the quality gate, stage by stage and shard by shard
+    as the DAG runs it; the run's XCom."""
+    from post_loan_review import stages
+
+    run = stages.resolve_review_date(review_date, False, None, shard_count=shard_count)
+    extracted = stages.extract_snapshots(run)
+    for shard in run["shards"]:
+        stages.validate_snapshots(run, shard)
+    stages.quality_gate(run, extracted["previous_snapshot_date"])
+    return run
+
+
+def reassessed_run(review_date, shard_count: int | None = None) -> dict:
+    """``validated_run``, then every shard reassessed: ready for the breaker."""
+    from post_loan_review import stages
+
+    run = validated_run(review_date, shard_count)
+    for shard in run["shards"]:
+        stages.reassess_accounts(run, shard)
+    return run
+
+
 @pytest.fixture
 def portfolio(warehouse):
     return load_portfolio(warehouse)

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from checks import scalar
-from conftest import FIRST_DATE, load_portfolio
+from conftest import FIRST_DATE, load_portfolio, reassessed_run, validated_run
 from sqlalchemy import text
 
 from post_loan_review import ledger, quality, reassess, stages
@@ -80,12 +80,7 @@ def test_the_database_puts_each_account_in_the_shard_numpy_computes(postgres_war
 
 
 def _validated_run(shard_count: int) -> dict:
-    run = stages.resolve_review_date(FIRST_DATE, False, None, shard_count=shard_count)
-    extracted = stages.extract_snapshots(run)
-    for shard in run["shards"]:
-        stages.validate_snapshots(run, shard)
-    stages.quality_gate(run, extracted["previous_snapshot_date"])
-    return run
+    return validated_run(FIRST_DATE, shard_count)
 
 
 def test_a_failed_shard_leaves_the_others_committed_and_retries_alone(warehouse, monkeypatch):
@@ -167,9 +162,7 @@ def test_extract_committing_after_a_validation_shard_failed_leaves_the_run_faile
 
 
 def _reassessed_run(shard_count: int) -> dict:
-    run = _validated_run(shard_count)
-    for shard in run["shards"]:
-        stages.reassess_accounts(run, shard)
+    run = reassessed_run(FIRST_DATE, shard_count)
     stages.check_portfolio(run)
     return run
 

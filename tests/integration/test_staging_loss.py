@@ -7,7 +7,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 from checks import scalar
-from conftest import FIRST_DATE, load_portfolio
+from conftest import FIRST_DATE, load_portfolio, reassessed_run
 from sqlalchemy import text
 
 from post_loan_review import db, stages
@@ -30,13 +30,7 @@ def _crash_empties_staging(engine) -> None:
 
 
 def _checked_run(shard_count: int) -> dict:
-    run = stages.resolve_review_date(FIRST_DATE, False, None, shard_count=shard_count)
-    extracted = stages.extract_snapshots(run)
-    for shard in run["shards"]:
-        stages.validate_snapshots(run, shard)
-    stages.quality_gate(run, extracted["previous_snapshot_date"])
-    for shard in run["shards"]:
-        stages.reassess_accounts(run, shard)
+    run = reassessed_run(FIRST_DATE, shard_count)
     assert not stages.check_portfolio(run)["breached"]
     return run
 
@@ -59,14 +53,11 @@ def test_only_the_staging_tables_skip_the_write_ahead_log(postgres_warehouse):
 
 def test_a_crash_between_reassess_and_the_breaker_stops_the_breaker(postgres_warehouse):
     load_portfolio(postgres_warehouse, accounts=1500)
-    run = stages.resolve_review_date(FIRST_DATE, False, None, shard_count=1)
-    extracted = stages.extract_snapshots(run)
-    stages.validate_snapshots(run, 0)
-    stages.quality_gate(run, extracted["previous_snapshot_date"])
-    stages.reassess_accounts(run, 0)
+    run = reassessed_run(FIRST_DATE, shard_count=1)
+    extracted = scalar(postgres_warehouse, "select accounts_extracted from review_runs")
     _crash_empties_staging(postgres_warehouse)
     with pytest.raises(StagingLostError, match=rf"check_portfolio {FIRST_DATE} .*staged "
-                                               rf"{extracted['accounts_extracted']:,} accounts.* from extract_snapshots"):
+                                               rf"{extracted:,} accounts.* from extract_snapshots"):
         stages.check_portfolio(run)
 
 

@@ -5,21 +5,14 @@ from __future__ import annotations
 
 import pytest
 from checks import checksums, scalar
-from conftest import SECOND_DATE, load_portfolio
+from conftest import SECOND_DATE, load_portfolio, reassessed_run
 
 from post_loan_review import ledger, runs, stages
 
 
 def prepare(engine):
     load_portfolio(engine, accounts=1500)
-    run_xcom = stages.resolve_review_date(SECOND_DATE, False, None)
-    extracted = stages.extract_snapshots(run_xcom)
-    for shard in run_xcom["shards"]:
-        stages.validate_snapshots(run_xcom, shard)
-    stages.quality_gate(run_xcom, extracted["previous_snapshot_date"])
-    for shard in run_xcom["shards"]:
-        stages.reassess_accounts(run_xcom, shard)
-    return run_xcom
+    return reassessed_run(SECOND_DATE)
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

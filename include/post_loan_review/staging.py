@@ -1,11 +1,12 @@
 """The run's staging tables: ``review_inputs`` (extract), ``staged_decisions`` and
-``staged_traces`` (reassess). On PostgreSQL they are UNLOGGED: everything in them is rebuilt from
-the snapshots and the ledger by re-running the review, so the server does not write them to its
-write-ahead log as well (about 0.6 GB per million accounts; docs/performance.md has what it saves).
-(db.py makes them so.) The price is that a server crash empties them. Every table the review keeps (``limit_decisions``,
-the ledger, the outbox, ``review_runs``) stays logged, so the stages that read staged rows
-compare them with the counts an earlier stage recorded in ``review_runs`` and stop, with what
-to do, instead of deciding or reporting on an empty stage."""
+``staged_traces`` (reassess). On PostgreSQL ``db.init_db`` makes them UNLOGGED: everything in
+them is rebuilt from the snapshots and the ledger by re-running the review, so the server need
+not write them to its write-ahead log as well (about 0.6 GB per million accounts;
+docs/performance.md has what it saves). The price is that a server crash empties them. Every
+table the review keeps (``limit_decisions``, the ledger, the outbox, ``review_runs``) stays
+logged, so the stages that read staged rows compare them with the counts an earlier stage
+recorded in ``review_runs`` and stop, with what to do, instead of deciding or reporting on an
+empty stage."""
 
 from __future__ import annotations
 

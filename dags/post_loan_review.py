@@ -88,14 +88,14 @@ def post_loan_review():
         """What the UI shows for a mapped shard task instead of its map index."""
         get_current_context()["shard_label"] = f"shard {shard + 1} of {run['shard_count']}"
 
-    def unless_staging_lost(stage, *args):
-        """Run a stage that reads staged rows; if a server crash emptied them, retrying the task
-        cannot bring them back: fail it at once (the message says to re-run from extract)."""
+    def failing_fast(errors, stage, *args):
+        """Run a stage; ``errors`` are failures a retry cannot mend (a feed of the wrong shape,
+        staged rows a server crash emptied): they fail the task at once, with the stage's message."""
         from airflow.sdk.exceptions import AirflowFailException
-        from post_loan_review import staging
+
         try:
             return stage(*args)
-        except staging.StagingLostError as error:
+        except errors as error:
             raise AirflowFailException(str(error)) from error
 
     @task
@@ -121,15 +121,10 @@ def post_loan_review():
 
     @task(map_index_template="{{ shard_label }}")
     def validate_snapshots(run: dict, shard: int) -> dict:
-        from airflow.sdk.exceptions import AirflowFailException
-
         from post_loan_review import quality, stages
 
         name_shard(run, shard)
-        try:
-            return stages.validate_snapshots(run, shard, attempt())
-        except quality.QualityGateError as error:  # the feed changed shape: retrying cannot help
-            raise AirflowFailException(str(error)) from error
+        return failing_fast(quality.QualityGateError, stages.validate_snapshots, run, shard, attempt())
 
     @task
     def quality_gate(run: dict, extracted: dict, validated: list) -> dict:
@@ -153,18 +148,18 @@ def post_loan_review():
 
     @task.branch
     def check_portfolio(run: dict, reassessed: list) -> str:
-        from post_loan_review import stages
+        from post_loan_review import stages, staging
 
-        result = unless_staging_lost(stages.check_portfolio, run, attempt())
+        result = failing_fast(staging.StagingLostError, stages.check_portfolio, run, attempt())
         get_current_context()["ti"].xcom_push(key="breaker", value=result)
         return "approve_changes" if result["breached"] and run["run_mode"] == "live" else "no_approval_needed"
 
     @task(trigger_rule="none_failed_min_one_success", map_index_template="{{ shard_label }}")
     def apply_limit_changes(run: dict, shard: int) -> dict:
-        from post_loan_review import stages
+        from post_loan_review import stages, staging
 
         name_shard(run, shard)
-        return unless_staging_lost(stages.apply_limit_changes, run, shard, attempt())
+        return failing_fast(staging.StagingLostError, stages.apply_limit_changes, run, shard, attempt())
 
     @task(outlets=[Asset(NOTIFICATIONS_ASSET_URI)])
     def queue_notifications(run: dict, applied: list) -> dict:
@@ -174,9 +169,9 @@ def post_loan_review():
 
     @task(trigger_rule="none_failed")  # also after a rejected approval: the report says nothing was applied
     def build_report(run: dict, queued: dict) -> dict:
-        from post_loan_review import stages
+        from post_loan_review import stages, staging
 
-        return unless_staging_lost(stages.build_report, run, attempt())
+        return failing_fast(staging.StagingLostError, stages.build_report, run, attempt())
 
     run = resolve_review_date()
     extracted = extract_snapshots(run)

@@ -118,17 +118,14 @@ class SchemaDriftError(RuntimeError):
     """The warehouse's tables lack columns this version of the code needs."""
 
 
-# the run's staging tables: unlogged on PostgreSQL (staging.py)
-STAGING_TABLES = ("review_inputs", "staged_decisions", "staged_traces")
-
-
 def _create_tables(conn: Connection) -> list[str]:
     created = []
     for path in sorted((SQL_DIR / "schema").glob("*.sql")):
         execute_script(conn, f"schema/{path.stem}")
         created.append(path.stem.split("_", 1)[1])
-    # only while one still is logged: the ALTER rewrites a logged table once, and even a no-op one
-    # would wait for a review that is reading the table
+    # the run's staging tables are unlogged on PostgreSQL (staging.py). Only while one still is
+    # logged: the ALTER rewrites a logged table once, and even a no-op one would wait for a review
+    # that is reading the table
     if is_postgres(conn) and len(read_frame(conn, "staging/logged_staging_tables")):
         execute_script(conn, "staging/unlog_staging_tables")
     return created

@@ -139,8 +139,9 @@ def apply_limit_changes(run_xcom: dict, shard_index: int = 0, attempt: str | Non
     run, shard = ReviewRun.from_xcom(run_xcom), _shard(run_xcom, shard_index)
     if not run.is_live:
         return {"dry_run": True, "changes_applied": 0}
-    with _stage(run, f"apply_limit_changes[{shard.label}]", attempt) as conn:
-        staging.require_staged_decisions(conn, run, f"apply_limit_changes[{shard.label}]")
+    name = f"apply_limit_changes[{shard.label}]"
+    with _stage(run, name, attempt) as conn:
+        staging.require_staged_decisions(conn, run, name)
         result = ledger.apply_limit_changes(conn, run, shard)
         # the outbox rows commit in the same transaction as the changes they announce
         result["notifications_queued"] = notifications.queue_notifications(

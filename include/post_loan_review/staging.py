@@ -15,7 +15,7 @@ from sqlalchemy import Connection
 from post_loan_review import db
 from post_loan_review.runs import ReviewRun
 
-STAGING_TABLES = db.STAGING_TABLES
+STAGING_TABLES = ("review_inputs", "staged_decisions", "staged_traces")  # as sql/staging/ names them
 
 
 class StagingLostError(RuntimeError):

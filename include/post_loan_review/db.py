@@ -80,6 +80,14 @@ def execute(conn: Connection, name: str, params: Mapping[str, Any] | None = None
     return conn.execute(statement(name, params), params).rowcount
 
 
+def execute_returning(conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
+    """Run the one statement of ``sql/<name>.sql`` that writes and returns rows (``returning``,
+    which COPY cannot wrap); its rows as a frame. For results of thousands of rows, not millions."""
+    params = dict(params or {})
+    result = conn.execute(statement(name, params), params)
+    return pd.DataFrame(result.all(), columns=list(result.keys()))
+
+
 def execute_script(conn: Connection, name: str) -> None:
     """Run every statement of ``sql/<name>.sql`` in order (statements without parameters)."""
     for sql in split_statements(load_sql(name)):

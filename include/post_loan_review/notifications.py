@@ -92,16 +92,14 @@ def render(changes: pd.DataFrame, policy: Policy) -> pd.DataFrame:
     return pd.concat(pieces).sort_values("account_id", ignore_index=True)
 
 
-def queue_notifications(conn: Connection, run: ReviewRun, policy: Policy, shard: Shard = WHOLE_BOOK) -> int:
+def queue_notifications(conn: Connection, run: ReviewRun, policy: Policy, shard: Shard = WHOLE_BOOK,
+                        changes: pd.DataFrame | None = None) -> int:
     """Render and queue the notices of the run's applied changes (of one shard) that have none
     yet; the number queued. A re-run queues nothing twice: the key is review date, account and
-    channel."""
-    # the notices of the shards committed since the table was last analyzed: without them the
-    # planner reads every notice of the date once per change (200 s at 1,000,000 accounts)
-    db.refresh_statistics(conn, "notifications")
-    changes = db.read_frame(conn, "notify/changes_without_notification",
-                            {"review_date": run.review_date, "channel": CHANNEL, **shard.params()},
-                            date_columns=("review_date",))
+    channel. ``changes``: the changes just appended in this transaction (``ledger.CHANGE_COLUMNS``),
+    none of which can have a notice yet; without them, they are read from the ledger."""
+    if changes is None:
+        changes = _changes_without_notification(conn, run, shard)
     if changes.empty:
         return 0
     unknown = ~changes["language"].isin(["zh-CN", "en"])
@@ -112,3 +110,12 @@ def queue_notifications(conn: Connection, run: ReviewRun, policy: Policy, shard:
     notices["channel"] = CHANNEL
     notices["status"] = "queued"
     return db.bulk_insert(conn, "notifications", notices)
+
+
+def _changes_without_notification(conn: Connection, run: ReviewRun, shard: Shard) -> pd.DataFrame:
+    # the notices of the shards committed since the tables were last analyzed: without them the
+    # planner reads every notice of the date once per change (200 s at 1,000,000 accounts)
+    db.refresh_statistics(conn, "limit_decisions", "limit_ledger", "notifications")
+    return db.read_frame(conn, "notify/changes_without_notification",
+                         {"review_date": run.review_date, "channel": CHANNEL, **shard.params()},
+                         date_columns=("review_date",))

@@ -142,10 +142,10 @@ def apply_limit_changes(run_xcom: dict, shard_index: int = 0, attempt: str | Non
     name = f"apply_limit_changes[{shard.label}]"
     with _stage(run, name, attempt) as conn:
         staging.require_staged_decisions(conn, run, name)
-        result = ledger.apply_limit_changes(conn, run, shard)
+        result, changes = ledger.apply_limit_changes(conn, run, shard)
         # the outbox rows commit in the same transaction as the changes they announce
         result["notifications_queued"] = notifications.queue_notifications(
-            conn, run, load_policy(run.policy_version), shard)
+            conn, run, load_policy(run.policy_version), shard, changes)
         # the totals: queue_notifications, once every shard committed
         runs.record(conn, run, "applied", keep_failed=True)
     failpoint("apply:after_commit")  # committed, but the task never reported success

@@ -2,6 +2,7 @@
 -- date finds it already there and inserts nothing. is_applied: the arm that decides the account,
 -- unless a newer review already decided it, whatever it decided (a backfill records its decision
 -- and changes nothing). One shard (shards.py) at a time; shard 0 of 1 is every account.
+-- SQLite's step; PostgreSQL does this, the ledger and the limits in apply_shard_postgres.
 insert into limit_decisions (
     account_id, review_date, arm, policy_version, action,
     old_limit_fen, new_limit_fen, old_status, new_status,

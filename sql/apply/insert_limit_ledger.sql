@@ -1,6 +1,6 @@
 -- Append one ledger row per applied change of one review date: a decision that moved the limit
 -- or the status and was not superseded by a newer review. Never twice for a date. One shard
--- (shards.py) at a time; shard 0 of 1 is every account.
+-- (shards.py) at a time; shard 0 of 1 is every account. SQLite's step (see apply_shard_postgres).
 insert into limit_ledger (
     account_id, review_date, policy_version, action,
     old_limit_fen, new_limit_fen, old_status, new_status, reason_1

@@ -2,6 +2,7 @@
 -- review already set them. After the first run the guard makes this a no-op. One shard
 -- (shards.py) at a time; shard 0 of 1 is every account. The shard is picked from the date's
 -- ledger rows, so only the shard's changed accounts are looked up, not every change of the date.
+-- SQLite's step (see apply_shard_postgres).
 update accounts
 set
     current_limit_fen = (

@@ -1,0 +1,112 @@
+-- Apply one shard of a review date on PostgreSQL in one statement: record its live decisions,
+-- append the ledger rows of the applied changes among them, and move the accounts' current
+-- limits. Each step reads the rows the step before it wrote (data-modifying CTEs), never the
+-- tables they went into, so no statement plans on statistics that do not count this run's rows
+-- yet, and no shard needs to ANALYZE (which would make the shards take turns until commit).
+-- The same rules as insert_limit_decisions, insert_limit_ledger and update_current_limits, which
+-- SQLite runs one by one: a decision is recorded once (a re-run inserts nothing, so it appends and
+-- moves nothing either); is_applied is false where a newer review decided the account already.
+-- Returns one row per change appended, for its notice, each with the shard's counts; a single
+-- row of counts and nulls when nothing changed.
+with
+
+recorded as (
+    insert into limit_decisions (
+        account_id, review_date, arm, policy_version, action,
+        old_limit_fen, new_limit_fen, old_status, new_status,
+        reason_1, reason_2, reason_3, reason_4, guardrail,
+        score, score_drop, days_past_due, min_payment_only_months, spend_ratio, largest_txn_ratio,
+        days_since_last_txn, security_events, inquiries_30d, on_time_full_payment_months,
+        verified_monthly_income_fen, is_applied
+    )
+    select
+        staged.account_id, staged.review_date, staged.arm, staged.policy_version, staged.action,
+        staged.old_limit_fen, staged.new_limit_fen, staged.old_status, staged.new_status,
+        staged.reason_1, staged.reason_2, staged.reason_3, staged.reason_4, staged.guardrail,
+        staged.score, staged.score_drop, staged.days_past_due, staged.min_payment_only_months,
+        staged.spend_ratio, staged.largest_txn_ratio, staged.days_since_last_txn,
+        staged.security_events, staged.inquiries_30d, staged.on_time_full_payment_months,
+        staged.verified_monthly_income_fen,
+        staged.applies
+        and (
+            -- no review of a later date at all (every nightly run): no account needs looking up
+            (select coalesce(max(review_date), :review_date) from limit_decisions) <= :review_date
+            or not exists (  -- a newer review decided this account already: a backfill changes nothing
+                select 1 from limit_decisions as newer
+                where newer.account_id = staged.account_id
+                  and newer.review_date > staged.review_date
+            )
+        ) as is_applied
+    from staged_decisions as staged
+    where staged.review_date = :review_date
+      and staged.run_mode = 'live'
+      and ((abs(staged.account_id) % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
+      and not exists (
+          select 1 from limit_decisions as recorded
+          where recorded.account_id = staged.account_id
+            and recorded.review_date = staged.review_date
+            and recorded.arm = staged.arm
+      )
+    returning
+        account_id, review_date, policy_version, action, old_limit_fen, new_limit_fen,
+        old_status, new_status, reason_1, reason_2, reason_3, reason_4, is_applied
+),
+
+changed as (
+    insert into limit_ledger (
+        account_id, review_date, policy_version, action,
+        old_limit_fen, new_limit_fen, old_status, new_status, reason_1
+    )
+    select
+        account_id, review_date, policy_version, action,
+        old_limit_fen, new_limit_fen, old_status, new_status, reason_1
+    from recorded
+    where is_applied
+      and (new_limit_fen <> old_limit_fen or new_status <> old_status)
+    returning account_id, review_date, action, old_limit_fen, new_limit_fen, new_status
+),
+
+moved as (
+    update accounts
+    set
+        current_limit_fen = changed.new_limit_fen,
+        status = changed.new_status,
+        limit_set_by_review_date = :review_date
+    from changed
+    where accounts.account_id = changed.account_id
+      and (accounts.limit_set_by_review_date is null or accounts.limit_set_by_review_date < :review_date)
+    returning accounts.account_id
+),
+
+counts as (
+    select
+        (select count(*) from recorded) as decisions_recorded,
+        (select count(*) from moved) as limits_updated
+),
+
+notices as (
+    select
+        changed.account_id,
+        changed.review_date,
+        changed.action,
+        changed.old_limit_fen,
+        changed.new_limit_fen,
+        recorded.reason_1,
+        recorded.reason_2,
+        recorded.reason_3,
+        recorded.reason_4,
+        accounts.preferred_language as language
+    from changed
+    join recorded
+      on recorded.account_id = changed.account_id
+     and recorded.is_applied
+    join accounts on accounts.account_id = changed.account_id
+),
+
+final as (
+    select counts.decisions_recorded, counts.limits_updated, notices.*
+    from counts
+    left join notices on true
+)
+
+select * from final

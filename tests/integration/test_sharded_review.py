@@ -14,7 +14,8 @@ from sqlalchemy import text
 
 from post_loan_review import ledger, quality, reassess, stages
 from post_loan_review.quality import QualityGateError
-from post_loan_review.shards import shard_of
+from post_loan_review.runs import ReviewRun
+from post_loan_review.shards import Shard, shard_of
 
 STAGED = {
     "staged_decisions": "account_id, arm",
@@ -191,8 +192,7 @@ def test_each_apply_shard_writes_only_its_accounts_and_the_last_completes_the_da
 
 
 def test_apply_shards_side_by_side_apply_the_whole_book_on_postgres(postgres_warehouse):
-    """Two shards' apply transactions at once: neither deadlocks nor touches the other's accounts
-    (the second waits at its first ANALYZE until the first commits, then finishes)."""
+    """Two shards' apply transactions at once: neither deadlocks nor touches the other's accounts."""
     load_portfolio(postgres_warehouse, accounts=3000)
     run = _reassessed_run(2)
     with ThreadPoolExecutor(2) as workers:
@@ -206,6 +206,28 @@ def test_apply_shards_side_by_side_apply_the_whole_book_on_postgres(postgres_war
     assert scalar(postgres_warehouse, "select count(*) from notifications") == changes
     assert scalar(postgres_warehouse, "select count(*) from accounts where limit_set_by_review_date is not null") == changes
 
+
+def test_an_apply_shard_commits_while_another_shard_is_still_open_on_postgres(postgres_warehouse, monkeypatch):
+    """No apply shard waits for another's commit (an ANALYZE in apply would: it holds its table
+    until commit). Shard 2/2 applies and stays open; shard 1/2's task, whose every lock wait fails
+    after a second, applies and commits. The changes of the shard that committed without its
+    notices get them from queue_notifications."""
+    load_portfolio(postgres_warehouse, accounts=3000)
+    run = _reassessed_run(2)
+    url = postgres_warehouse.url.render_as_string(hide_password=False)
+    monkeypatch.setenv("PLR_DATABASE_URL", f"{url}?options=-c%20lock_timeout%3D1000")
+    with postgres_warehouse.connect() as still_open:
+        with still_open.begin():
+            counts, changes = ledger.apply_limit_changes(still_open, ReviewRun.from_xcom(run), Shard(1, 2))
+            assert counts["changes_applied"] == len(changes) > 0
+            applied = stages.apply_limit_changes(run, 0)  # raises LockNotAvailable if it waits
+        assert applied["changes_applied"] == applied["notifications_queued"] > 0
+    stages.apply_limit_changes(run, 1)  # the retry finds its decisions recorded: nothing more
+    stages.queue_notifications(run)
+    changes = scalar(postgres_warehouse, "select count(*) from limit_ledger")
+    assert changes == applied["changes_applied"] + counts["changes_applied"]
+    assert scalar(postgres_warehouse, "select count(*) from notifications") == changes
+    assert scalar(postgres_warehouse, "select notifications_queued from review_runs where run_mode = 'live'") == changes
 
 def test_an_apply_shard_committing_after_a_sibling_failed_leaves_the_run_failed_until_the_date_completes(
         warehouse, monkeypatch):

@@ -82,7 +82,8 @@ def execute(conn: Connection, name: str, params: Mapping[str, Any] | None = None
 
 def execute_returning(conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:
     """Run the one statement of ``sql/<name>.sql`` that writes and returns rows (``returning``,
-    which COPY cannot wrap); its rows as a frame. For results of thousands of rows, not millions."""
+    which COPY cannot wrap); its rows as a frame, fetched through the driver row by row: for
+    results a task holds anyway (one shard's changes), not for bulk reads (``read_frame``)."""
     params = dict(params or {})
     result = conn.execute(statement(name, params), params)
     return pd.DataFrame(result.all(), columns=list(result.keys()))

@@ -27,13 +27,12 @@ def apply_limit_changes(conn: Connection, run: ReviewRun,
     if db.is_postgres(conn):
         db.execute(conn, "apply/plan_self_inserts")
     failpoint("apply:before")
-    traces = db.execute(conn, "apply/insert_decision_traces", params)  # before the decisions it keys on
     if db.is_postgres(conn):
         counts, changes = _apply_in_one_statement(conn, params)
     else:
         counts, changes = _apply_step_by_step(conn, params), None
     failpoint("apply:before_commit")
-    return {**counts, "traces_recorded": traces}, changes
+    return counts, changes
 
 
 def _apply_in_one_statement(conn: Connection, params: dict) -> tuple[dict[str, int], pd.DataFrame]:
@@ -44,16 +43,19 @@ def _apply_in_one_statement(conn: Connection, params: dict) -> tuple[dict[str, i
     failpoint("apply:after_ledger")
     changes = applied.loc[applied["account_id"].notna(), CHANGE_COLUMNS].reset_index(drop=True)
     changes["review_date"] = pd.to_datetime(changes["review_date"])
-    counts = {"decisions_recorded": int(applied["decisions_recorded"].iloc[0]),
-              "changes_applied": len(changes), "limits_updated": int(applied["limits_updated"].iloc[0])}
+    first = applied.iloc[0]
+    counts = {"decisions_recorded": int(first["decisions_recorded"]), "traces_recorded": int(first["traces_recorded"]),
+              "changes_applied": len(changes), "limits_updated": int(first["limits_updated"])}
     return counts, changes
 
 
 def _apply_step_by_step(conn: Connection, params: dict) -> dict[str, int]:
     """SQLite: one statement per table, each reading the table the one before it filled."""
+    traces = db.execute(conn, "apply/insert_decision_traces", params)  # before the decisions it keys on
     decisions = db.execute(conn, "apply/insert_limit_decisions", params)
     failpoint("apply:after_decisions")
     changes = db.execute(conn, "apply/insert_limit_ledger", params)
     failpoint("apply:after_ledger")
     limits = db.execute(conn, "apply/update_current_limits", params)
-    return {"decisions_recorded": decisions, "changes_applied": changes, "limits_updated": limits}
+    return {"decisions_recorded": decisions, "traces_recorded": traces, "changes_applied": changes,
+            "limits_updated": limits}

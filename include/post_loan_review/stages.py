@@ -157,11 +157,14 @@ def queue_notifications(run_xcom: dict, attempt: str | None = None) -> dict[str,
     if not run.is_live:
         return {"dry_run": True, "notifications_queued": 0}
     with _stage(run, "queue_notifications", attempt) as conn:
-        # every shard's apply committed its notices with its changes; this finds any change still
-        # without one (a warehouse applied by an older version) and announces the outbox
-        queued = notifications.queue_notifications(conn, run, load_policy(run.policy_version))
+        # every shard's apply committed its notices with its changes; when the date's counts say
+        # that some change is still without one (a warehouse applied by an older version), this
+        # finds and queues it; then it announces the outbox
+        totals, queued = _totals(conn, run), 0
+        if totals["notifications_queued"] < totals["changes_applied"]:
+            queued = notifications.queue_notifications(conn, run, load_policy(run.policy_version))
+            totals = _totals(conn, run)
         failpoint("notify:before_commit")
-        totals = _totals(conn, run)
         runs.record(conn, run, "notified", changes_applied=totals["changes_applied"],
                     notifications_queued=totals["notifications_queued"])
     return {"notifications_queued": queued}

@@ -1,11 +1,14 @@
--- Apply one shard of a review date on PostgreSQL in one statement: record its live decisions,
--- append the ledger rows of the applied changes among them, and move the accounts' current
--- limits. Each step reads the rows the step before it wrote (data-modifying CTEs), never the
--- tables they went into, so no statement plans on statistics that do not count this run's rows
--- yet, and no shard needs to ANALYZE (which would make the shards take turns until commit).
--- The same rules as insert_limit_decisions, insert_limit_ledger and update_current_limits, which
--- SQLite runs one by one: a decision is recorded once (a re-run inserts nothing, so it appends and
--- moves nothing either); is_applied is false where a newer review decided the account already.
+-- Apply one shard of a review date on PostgreSQL in one statement: record its live decisions
+-- and their traces, append the ledger rows of the applied changes among them, and move the
+-- accounts' current limits. Each step reads the rows the step before it wrote (data-modifying
+-- CTEs), never the tables they went into, so no statement plans on statistics that do not count
+-- this run's rows yet, and no shard needs to ANALYZE (which would make the shards take turns
+-- until commit). A decision already recorded is skipped by its primary key (on conflict), not
+-- looked up first: a look-up planned on old statistics hashed every decision of the date that
+-- the shards before had recorded, once per shard. So a re-run records nothing, and so appends,
+-- traces and moves nothing either. The same rules as insert_decision_traces,
+-- insert_limit_decisions, insert_limit_ledger and update_current_limits, which SQLite runs one by
+-- one; is_applied is false where a newer review decided the account already.
 -- Returns one row per change appended, for its notice, each with the shard's counts; a single
 -- row of counts and nulls when nothing changed.
 with
@@ -41,15 +44,28 @@ recorded as (
     where staged.review_date = :review_date
       and staged.run_mode = 'live'
       and ((abs(staged.account_id) % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
-      and not exists (
-          select 1 from limit_decisions as recorded
-          where recorded.account_id = staged.account_id
-            and recorded.review_date = staged.review_date
-            and recorded.arm = staged.arm
-      )
+    on conflict (account_id, review_date, arm) do nothing
     returning
-        account_id, review_date, policy_version, action, old_limit_fen, new_limit_fen,
+        account_id, review_date, arm, policy_version, action, old_limit_fen, new_limit_fen,
         old_status, new_status, reason_1, reason_2, reason_3, reason_4, is_applied
+),
+
+traced as (  -- a decision keeps the trace it was recorded with: only new decisions get one
+    insert into decision_traces (
+        account_id, review_date, arm, step, kind, code, feature, operator, threshold,
+        observed_value, held, detail
+    )
+    select
+        traces.account_id, traces.review_date, traces.arm, traces.step, traces.kind, traces.code,
+        traces.feature, traces.operator, traces.threshold, traces.observed_value, traces.held, traces.detail
+    from staged_traces as traces
+    join recorded
+      on recorded.account_id = traces.account_id
+     and recorded.arm = traces.arm
+    where traces.review_date = :review_date
+      and traces.run_mode = 'live'
+      and ((abs(traces.account_id) % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
+    returning account_id
 ),
 
 changed as (
@@ -81,6 +97,7 @@ moved as (
 counts as (
     select
         (select count(*) from recorded) as decisions_recorded,
+        (select count(*) from traced) as traces_recorded,
         (select count(*) from moved) as limits_updated
 ),
 
@@ -104,7 +121,7 @@ notices as (
 ),
 
 final as (
-    select counts.decisions_recorded, counts.limits_updated, notices.*
+    select counts.decisions_recorded, counts.traces_recorded, counts.limits_updated, notices.*
     from counts
     left join notices on true
 )

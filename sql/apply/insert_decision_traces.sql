@@ -1,6 +1,7 @@
 -- Record the traces of the live decisions about to be recorded: run before
 -- insert_limit_decisions, in the same transaction, so a decision already recorded keeps the trace
 -- it was recorded with and a re-run adds nothing. One shard (shards.py) at a time; 0 of 1 is all.
+-- SQLite's step (see apply_shard_postgres).
 insert into decision_traces (
     account_id, review_date, arm, step, kind, code, feature, operator, threshold,
     observed_value, held, detail

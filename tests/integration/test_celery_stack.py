@@ -2,6 +2,8 @@
 Redis broker (scripts/native_stack.py), the warehouse on PostgreSQL. Tonight's run is triggered
 through the REST API, then the three nights before it are backfilled with ``airflow backfill
 create``; all four runs must succeed on the Celery worker and leave their reviews in the warehouse.
+Then tonight once more with the scores shifted: the breaker asks for approval, the test rejects
+through the REST API, and nothing is applied.
 
 Deselect with ``-m "not stack"``. Needs PostgreSQL and Redis on loopback; in CI (CI=true) their
 absence fails the test instead of skipping it."""
@@ -219,10 +221,63 @@ def test_celery_stack_runs_a_triggered_night_and_a_backfill(stack):
 
     _check_warehouse(warehouse_url, earlier, latest, stack.env["PLR_REPORT_DIR"])
     _check_ran_on_celery(stack, runs)
+    _check_a_rejected_night(stack, warehouse_url, latest)
 
     left = stack.stop()
     assert not left and not stack.alive_pids(), f"stack processes alive after stop: {left or stack.alive_pids()}"
     print(f"celery stack: 4 runs in {time.monotonic() - started:.0f} s after start-up")
+
+
+def _state(stack, task_instance: str) -> str | None:
+    """The state of a task instance; None while its run has not created it yet."""
+    try:
+        return stack.api("GET", task_instance)["state"]
+    except native_stack.StackError as error:
+        if "answered 404" in str(error):
+            return None
+        raise
+
+
+def _check_a_rejected_night(stack, warehouse_url: str, latest: date) -> None:
+    """Tonight again, after every score of the night fell by 30 points: the breaker trips, a
+    person rejects through the REST API, and the mapped apply is skipped before it expands. The
+    run succeeds with its report saying nothing was applied; the warehouse keeps tonight's first
+    review."""
+    from sqlalchemy import create_engine, text
+
+    deadline = time.monotonic() + RUNS_TIMEOUT_S
+    engine = create_engine(warehouse_url)
+    counts = ("select (select count(*) from limit_decisions), (select count(*) from limit_ledger), "
+              "(select count(*) from notifications)")
+    try:
+        with engine.begin() as conn:
+            before = tuple(conn.execute(text(counts)).one())
+            conn.execute(text("update credit_score_snapshots set score = greatest(score - 30, 350) "
+                              "where snapshot_date = :d"), {"d": latest})
+        run = stack.api("POST", f"/api/v2/dags/{DAG_ID}/dagRuns", {
+            "logical_date": _shanghai_02(latest + timedelta(days=1)),
+            "conf": {"review_date": latest.isoformat(), "dry_run": False}})
+        approval = f"/api/v2/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}/taskInstances/approve_changes"
+        while _state(stack, approval) != "deferred":  # waiting for a person
+            stack.check_alive()
+            if time.monotonic() > deadline:
+                pytest.fail("the breaker never asked for approval:\n" + _failure_report(stack, [run]))
+            time.sleep(2)
+        answer = stack.api("PATCH", f"{approval}/-1/hitlDetails", {"chosen_options": ["Reject"]})
+        assert answer["chosen_options"] == ["Reject"]
+        _wait_for_runs(stack, 5, deadline)
+        states = {(ti["task_id"], ti["map_index"]): ti["state"] for ti in _pages(
+            stack, f"/api/v2/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}/taskInstances", "task_instances")}
+        assert states[("approve_changes", -1)] == "success" and states[("build_report", -1)] == "success"
+        assert {state for (task, _), state in states.items() if task == "apply_limit_changes"} == {"skipped"}
+        assert states[("queue_notifications", -1)] == "skipped"
+        with engine.connect() as conn:
+            assert tuple(conn.execute(text(counts)).one()) == before
+            status = conn.execute(text("select status from review_runs where review_date = :d "
+                                       "and run_mode = 'live'"), {"d": latest}).scalar()
+    finally:
+        engine.dispose()
+    assert status == "not_applied"
 
 
 def _check_warehouse(warehouse_url: str, earlier: list[date], latest: date, report_dir: str) -> None:

@@ -258,7 +258,7 @@ def _check_a_rejected_night(stack, warehouse_url: str, latest: date) -> None:
             "logical_date": _shanghai_02(latest + timedelta(days=1)),
             "conf": {"review_date": latest.isoformat(), "dry_run": False}})
         approval = f"/api/v2/dags/{DAG_ID}/dagRuns/{run['dag_run_id']}/taskInstances/approve_changes"
-        while _state(stack, approval) != "deferred":  # waiting for a person
+        while _state(stack, approval) != "awaiting_input":  # waiting for a person
             stack.check_alive()
             if time.monotonic() > deadline:
                 pytest.fail("the breaker never asked for approval:\n" + _failure_report(stack, [run]))

@@ -229,6 +229,7 @@ def test_an_apply_shard_commits_while_another_shard_is_still_open_on_postgres(po
     assert scalar(postgres_warehouse, "select count(*) from notifications") == changes
     assert scalar(postgres_warehouse, "select notifications_queued from review_runs where run_mode = 'live'") == changes
 
+
 def test_an_apply_shard_committing_after_a_sibling_failed_leaves_the_run_failed_until_the_date_completes(
         warehouse, monkeypatch):
     load_portfolio(warehouse, accounts=2000)

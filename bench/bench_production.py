@@ -67,17 +67,21 @@ def _in_child(env: dict[str, str], function: str, *args: Any) -> tuple[Any, floa
 
 FIXED_SHARDS: int | None = None  # --shards
 START_METHOD = "forkserver"  # --start-method spawn: every task in a fresh interpreter (figures before 2026-11-29)
+# what the server imports before it forks a task, as the worker has: Airflow with SQLAlchemy, and
+# what include/airflow_config/post_loan_review_celery.py has the worker import (--cold-tasks:
+# SQLAlchemy only, as before the fourth session of 2026-11-29)
+FORKSERVER_PRELOAD = ["sqlalchemy", "post_loan_review.preload"]
 
 
 def _pool(workers: int) -> ProcessPoolExecutor:
     """One task per process, so each peak RSS is that task's own. By default the processes fork from
-    a server that has imported SQLAlchemy, as an Airflow worker's task processes fork from a worker
-    that has imported Airflow (and SQLAlchemy with it) rather than start a fresh interpreter;
-    everything else (pandas, Arrow, Great Expectations, this project) each task imports itself, as
-    a task does."""
+    a server that has imported what the production worker imports before it forks a task's
+    process (Airflow's task supervisor forks it from the Celery worker): SQLAlchemy, and the
+    modules of ``post_loan_review.preload``, which ``post_loan_review_celery.CELERY_CONFIG`` has the
+    Celery worker import at start."""
     context = multiprocessing.get_context(START_METHOD)
     if START_METHOD == "forkserver":
-        context.set_forkserver_preload(["sqlalchemy"])
+        context.set_forkserver_preload(FORKSERVER_PRELOAD)
     return ProcessPoolExecutor(max_workers=workers, mp_context=context, max_tasks_per_child=1)
 
 
@@ -201,7 +205,11 @@ if __name__ == "__main__":
                            f"ceil(accounts / {SHARD_ACCOUNTS:,}) and at least two")
     arguments.add_argument("--start-method", choices=["forkserver", "spawn"], default=START_METHOD,
                            help="how task processes start (default: forked from a server with SQLAlchemy imported)")
+    arguments.add_argument("--cold-tasks", action="store_true",
+                           help="fork tasks from a server that imported SQLAlchemy only: every task imports pandas, "
+                                "Great Expectations and this project itself (a worker without post_loan_review_celery's settings)")
     parsed = arguments.parse_args()
     START_METHOD = parsed.start_method
+    FORKSERVER_PRELOAD = ["sqlalchemy"] if parsed.cold_tasks else FORKSERVER_PRELOAD
     FIXED_SHARDS = parsed.shards
     main(parsed.accounts)

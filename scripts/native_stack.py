@@ -41,6 +41,7 @@ from pathlib import Path
 
 PROJECT_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_HOME = PROJECT_ROOT / ".local" / "airflow-prod"
+AIRFLOW_CONFIG_DIR = PROJECT_ROOT / "include" / "airflow_config"  # modules Airflow imports by name (PYTHONPATH)
 DEFAULT_METADATA_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/plr_airflow"
 DEFAULT_WAREHOUSE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/plr_warehouse"
 DEFAULT_BROKER_URL = "redis://127.0.0.1:6379/0"
@@ -173,6 +174,9 @@ class NativeStack:
             "AIRFLOW__CELERY__BROKER_URL": broker_url,
             "AIRFLOW__CELERY__RESULT_BACKEND": "db+" + self.metadata_url,
             "AIRFLOW__CELERY__WORKER_CONCURRENCY": str(self.worker_concurrency),
+            # the worker imports what every task imports once, before it forks the tasks
+            "AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS": "post_loan_review_celery.CELERY_CONFIG",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(AIRFLOW_CONFIG_DIR), env.get("PYTHONPATH")])),
             "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": str(bool(schedule)),
             "PLR_DATABASE_URL": warehouse_url,
             "GX_ANALYTICS_ENABLED": "false",

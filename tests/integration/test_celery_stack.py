@@ -221,6 +221,7 @@ def test_celery_stack_runs_a_triggered_night_and_a_backfill(stack):
 
     _check_warehouse(warehouse_url, earlier, latest, stack.env["PLR_REPORT_DIR"])
     _check_ran_on_celery(stack, runs)
+    _check_the_worker_preloaded_the_tasks_modules(stack)
     _check_a_rejected_night(stack, warehouse_url, latest)
 
     left = stack.stop()
@@ -308,6 +309,17 @@ def _check_warehouse(warehouse_url: str, earlier: list[date], latest: date, repo
         assert (Path(report_dir) / review_date.isoformat() / "live" / "summary.json").is_file(), \
             f"no report for {review_date} under {report_dir}"
     assert backfill_applied == 0, f"{backfill_applied} backfill decisions were applied over tonight's review"
+
+
+def _check_the_worker_preloaded_the_tasks_modules(stack) -> None:
+    """The worker imported Arrow and Great Expectations (with SciPy) at start, so the task
+    processes it forks inherit them (post_loan_review.preload): its own memory maps their
+    compiled libraries. Airflow itself imports neither."""
+    worker = stack.processes["celery-worker"]
+    assert worker.poll() is None, "the Celery worker is no longer running"
+    mapped = Path(f"/proc/{worker.pid}/maps").read_text(encoding="utf-8")
+    for library in ("libarrow.so", "/scipy/"):
+        assert library in mapped, f"the Celery worker (pid {worker.pid}) has not loaded {library}"
 
 
 def _check_ran_on_celery(stack, runs: list[dict]) -> None:

@@ -35,6 +35,9 @@ def test_each_airflow_service_runs_our_image_on_celery_with_a_health_check(compo
     assert environment["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:6379")
     assert environment["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql+psycopg://")
     assert environment["PLR_DATABASE_URL"].startswith("postgresql+psycopg://")
+    assert environment["AIRFLOW__CELERY__CELERY_CONFIG_OPTIONS"] == "post_loan_review_celery.CELERY_CONFIG"
+    assert environment["PYTHONPATH"] == "/opt/post-loan-review/include/airflow_config"  # baked in with include/
+    assert (ROOT / "include" / "airflow_config" / "post_loan_review_celery.py").is_file()
     assert service["healthcheck"]["test"], name
     assert service["depends_on"]["airflow-init"]["condition"] == "service_completed_successfully"
     assert service["depends_on"]["postgres"]["condition"] == "service_healthy"

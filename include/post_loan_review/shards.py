@@ -2,14 +2,19 @@
 (validation, reassessment, apply) run as N independent tasks that Airflow's executor spreads over
 workers, each holding one shard's rows in memory, and a failed shard retries alone.
 
-The hash is one multiplicative step modulo the prime p = 2**31 - 1, ``(|id| mod p) * a mod p``
+Accounts go to shards in blocks of ``BLOCK`` consecutive ids: the block number ``|id| div BLOCK``
+is hashed by one multiplicative step modulo the prime p = 2**31 - 1, ``(block mod p) * a mod p``
 with a = 950706376 (a full-period multiplier from L'Ecuyer's tables; large, so that even small
-ids wrap around p and regular id patterns, every fourth id say, still spread evenly), then
-``mod N``. The database computes it (``sql/`` filters on it, set-based, with no shard column to
-keep up to date) exactly as numpy does here, in 64-bit integers that cannot overflow (< 2**62).
-The same account is in the same shard of N in every run, backfill and table, so a shard's
-snapshot rows, staged inputs, quarantined rows and decisions are always the same accounts.
-(Snapshot rows without an account id fall in shard 0, so the quality gate still sees them.)
+numbers wrap around p and regular patterns still spread evenly), then ``mod N``. Blocks keep
+neighbouring accounts together, so an apply shard writes into its own pages of the primary keys
+and of ``accounts`` rather than into every page, which every shard did when single ids were
+hashed (at 10,000,000 accounts, docs/performance.md); 64 ids still split sequential, every-fourth
+and large ids evenly. The database computes it (``sql/`` filters on it, set-based, with no shard
+column to keep up to date) exactly as numpy does here, in 64-bit integers that cannot overflow
+(< 2**62). The same account is in the same shard of N in every run, backfill and table, so a
+shard's snapshot rows, staged inputs, quarantined rows and decisions are always the same
+accounts. (Snapshot rows without an account id fall in shard 0, so the quality gate still sees
+them.)
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ import numpy as np
 
 HASH_MODULUS = 2_147_483_647  # 2**31 - 1, prime
 HASH_MULTIPLIER = 950_706_376
+BLOCK = 64  # consecutive account ids per block; the SQL filters divide by the same number
 MAX_SHARDS = 64
 
 
@@ -61,5 +67,5 @@ def all_shards(count: int) -> list[Shard]:
 
 def shard_of(account_ids: np.ndarray, count: int) -> np.ndarray:
     """The shard (0..count-1) of each account id, exactly as the SQL filter computes it."""
-    ids = np.abs(np.asarray(account_ids, dtype=np.int64))
-    return (ids % HASH_MODULUS) * HASH_MULTIPLIER % HASH_MODULUS % check_shard_count(count)
+    blocks = np.abs(np.asarray(account_ids, dtype=np.int64)) // BLOCK
+    return (blocks % HASH_MODULUS) * HASH_MULTIPLIER % HASH_MODULUS % check_shard_count(count)

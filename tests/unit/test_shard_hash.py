@@ -11,9 +11,18 @@ from post_loan_review.shards import MAX_SHARDS, Shard, all_shards, check_shard_c
 
 
 def test_known_accounts_keep_their_shard():
-    # pinned: changing the hash would move every account to another shard mid-history
+    # pinned: a change of the hash moves accounts between shards, so every stage of a run in
+    # flight during the upgrade must use the same version (blocks of 64 since 2026-11-29)
     assert shard_of(np.array([1, 2, 1_000_000_001, 10**15]), 4).tolist() == [0, 0, 3, 3]
-    assert shard_of(np.array([1, 2, 1_000_000_001, 10**15]), 7).tolist() == [4, 1, 5, 1]
+    assert shard_of(np.array([1, 2, 1_000_000_001, 10**15]), 7).tolist() == [0, 0, 6, 4]
+
+
+def test_blocks_of_consecutive_ids_share_a_shard():
+    ids = np.arange(640, 640 + 64 * 40)
+    shards = shard_of(ids, 8).reshape(40, 64)
+    assert (shards == shards[:, :1]).all()  # each block of 64 in one shard
+    assert len(set(shards[:, 0].tolist())) == 8  # and the blocks spread over every shard
+    assert (shard_of(np.array([-130, 130]), 8) == shard_of(np.array([130, 130]), 8)).all()  # by |id|
 
 
 @pytest.mark.parametrize("ids", [np.arange(1, 100_001), np.arange(4, 400_001, 4), np.arange(10**12, 10**12 + 100_000)],
@@ -34,7 +43,8 @@ def test_the_sql_filter_puts_each_account_in_the_shard_numpy_computes():
     """The expression of sql/review/review_inputs.sql, run by SQLite, against shard_of; the
     PostgreSQL side is checked in tests/integration/test_sharded_review.py."""
     rng = np.random.default_rng(5)
-    ids = np.concatenate([rng.integers(1, 10**15, 2000), [-7, 2_147_483_647, 2_147_483_648]])
+    ids = np.concatenate([rng.integers(1, 10**15, 2000), [-7, 63, 64, -64, -65, 2_147_483_647, 2_147_483_648],
+                          np.arange(10**12 - 200, 10**12 + 200)])
     engine = create_engine("sqlite://")
     with engine.begin() as conn:
         conn.exec_driver_sql("create table review_inputs (review_date date, run_mode text, account_id bigint)")

@@ -204,10 +204,12 @@ if __name__ == "__main__":
     arguments.add_argument("--shards", type=int, help="this many shards at every size, instead of "
                            f"ceil(accounts / {SHARD_ACCOUNTS:,}) and at least two")
     arguments.add_argument("--start-method", choices=["forkserver", "spawn"], default=START_METHOD,
-                           help="how task processes start (default: forked from a server with SQLAlchemy imported)")
+                           help="how task processes start (default: forked from a server that imported what a worker "
+                                "imports: SQLAlchemy and post_loan_review.preload)")
     arguments.add_argument("--cold-tasks", action="store_true",
-                           help="fork tasks from a server that imported SQLAlchemy only: every task imports pandas, "
-                                "Great Expectations and this project itself (a worker without post_loan_review_celery's settings)")
+                           help="fork tasks from a server that imported SQLAlchemy only: every task imports "
+                                "pandas, Great Expectations and this project itself (a worker without our Celery "
+                                "settings)")
     parsed = arguments.parse_args()
     START_METHOD = parsed.start_method
     FORKSERVER_PRELOAD = ["sqlalchemy"] if parsed.cold_tasks else FORKSERVER_PRELOAD

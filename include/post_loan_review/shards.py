@@ -26,7 +26,7 @@ import numpy as np
 
 HASH_MODULUS = 2_147_483_647  # 2**31 - 1, prime
 HASH_MULTIPLIER = 950_706_376
-BLOCK = 64  # consecutive account ids per block; the SQL filters divide by the same number
+BLOCK = 64  # consecutive account ids per block; bound as :shard_block in the SQL filters
 MAX_SHARDS = 64
 
 
@@ -55,7 +55,7 @@ class Shard:
 
     def params(self) -> dict[str, int]:
         """The bound parameters of a shard-filtered query of ``sql/``."""
-        return {"shard": self.index, "shard_count": self.count}
+        return {"shard": self.index, "shard_count": self.count, "shard_block": BLOCK}
 
 
 WHOLE_BOOK = Shard(0, 1)

@@ -43,7 +43,7 @@ recorded as (
     from staged_decisions as staged
     where staged.review_date = :review_date
       and staged.run_mode = 'live'
-      and ((abs(staged.account_id) / 64 % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
+      and ((abs(staged.account_id) / :shard_block % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
     on conflict (account_id, review_date, arm) do nothing
     returning
         account_id, review_date, arm, policy_version, action, old_limit_fen, new_limit_fen,
@@ -64,7 +64,7 @@ traced as (  -- a decision keeps the trace it was recorded with: only new decisi
      and recorded.arm = traces.arm
     where traces.review_date = :review_date
       and traces.run_mode = 'live'
-      and ((abs(traces.account_id) / 64 % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
+      and ((abs(traces.account_id) / :shard_block % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
     returning account_id
 ),
 

@@ -12,7 +12,7 @@ select
 from staged_traces as traces
 where traces.review_date = :review_date
   and traces.run_mode = 'live'
-  and ((abs(traces.account_id) / 64 % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
+  and ((abs(traces.account_id) / :shard_block % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
   and not exists (
       select 1 from limit_decisions as recorded
       where recorded.account_id = traces.account_id

@@ -32,7 +32,7 @@ select
 from staged_decisions as staged
 where staged.review_date = :review_date
   and staged.run_mode = 'live'
-  and ((abs(staged.account_id) / 64 % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
+  and ((abs(staged.account_id) / :shard_block % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
   and not exists (
       select 1 from limit_decisions as recorded
       where recorded.account_id = staged.account_id

@@ -12,7 +12,7 @@ select
 from limit_decisions as decisions
 where decisions.review_date = :review_date
   and decisions.is_applied
-  and ((abs(decisions.account_id) / 64 % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
+  and ((abs(decisions.account_id) / :shard_block % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
   and (decisions.new_limit_fen <> decisions.old_limit_fen or decisions.new_status <> decisions.old_status)
   and not exists (
       select 1 from limit_ledger as ledger

@@ -17,6 +17,6 @@ set
 where account_id in (
     select ledger.account_id from limit_ledger as ledger
     where ledger.review_date = :review_date
-      and ((abs(ledger.account_id) / 64 % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
+      and ((abs(ledger.account_id) / :shard_block % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
 )
   and (limit_set_by_review_date is null or limit_set_by_review_date < :review_date)

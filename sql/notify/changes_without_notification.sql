@@ -7,7 +7,7 @@ changes as (
     select account_id, review_date, action, old_limit_fen, new_limit_fen
     from limit_ledger
     where review_date = :review_date
-      and ((abs(account_id) / 64 % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
+      and ((abs(account_id) / :shard_block % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
 ),
 
 final as (

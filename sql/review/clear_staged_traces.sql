@@ -3,4 +3,4 @@
 delete from staged_traces
 where review_date = :review_date
   and run_mode = :run_mode
-  and ((abs(account_id) / 64 % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
+  and ((abs(account_id) / :shard_block % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard

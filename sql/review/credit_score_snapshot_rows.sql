@@ -9,4 +9,4 @@ select
 from credit_score_snapshots as scores
 left join accounts on accounts.account_id = scores.account_id
 where scores.snapshot_date = :snapshot_date
-  and ((coalesce(abs(scores.account_id), 0) / 64 % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
+  and ((coalesce(abs(scores.account_id), 0) / :shard_block % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard

@@ -6,4 +6,4 @@ select
 from repayment_snapshots as repayments
 left join accounts on accounts.account_id = repayments.account_id
 where repayments.snapshot_date = :snapshot_date
-  and ((coalesce(abs(repayments.account_id), 0) / 64 % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
+  and ((coalesce(abs(repayments.account_id), 0) / :shard_block % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard

@@ -14,11 +14,12 @@ from conftest import SECOND_DATE, load_portfolio
 from sqlalchemy import text
 
 from post_loan_review import db, reports, stages
+from post_loan_review.shards import WHOLE_BOOK, Shard
 
 DRY_RUN = {"review_date": SECOND_DATE, "run_mode": "dry_run"}
 # query, parameters, date columns as its callers ask, columns to sort by when it has no order
 QUERIES = [
-    ("review/review_inputs", {**DRY_RUN, "shard": 1, "shard_count": 2}, ("review_date", "last_decrease_date", "last_increase_date"), None),
+    ("review/review_inputs", {**DRY_RUN, **Shard(1, 2).params()}, ("review_date", "last_decrease_date", "last_increase_date"), None),
     ("report/decisions", DRY_RUN, (), None),
     ("report/decision_counts", DRY_RUN, (), ["action", "guardrail"]),
     ("report/arm_counts", DRY_RUN, (), None),
@@ -26,7 +27,7 @@ QUERIES = [
     ("report/largest_changes", DRY_RUN, (), None),
     ("report/quarantined_count", DRY_RUN, (), None),
     ("review/snapshot_row_counts", {"snapshot_date": SECOND_DATE}, (), None),
-    ("review/repayment_snapshot_rows", {"snapshot_date": SECOND_DATE, "shard": 0, "shard_count": 1}, ("snapshot_date",),
+    ("review/repayment_snapshot_rows", {"snapshot_date": SECOND_DATE, **WHOLE_BOOK.params()}, ("snapshot_date",),
      ["account_id"]),
 ]
 

@@ -76,7 +76,7 @@ def test_the_database_puts_each_account_in_the_shard_numpy_computes(postgres_war
     for shard in range(5):
         with postgres_warehouse.connect() as conn:
             got = db.read_frame(conn, "review/review_inputs", {"review_date": FIRST_DATE, "run_mode": "dry_run",
-                                                               "shard": shard, "shard_count": 5})
+                                                               **Shard(shard, 5).params()})
         assert sorted(got["account_id"].tolist()) == sorted(ids[shard_of(ids, 5) == shard].tolist())
 
 

@@ -53,7 +53,7 @@ def test_the_sql_filter_puts_each_account_in_the_shard_numpy_computes():
         for count in (1, 3, 8):
             for shard in range(count):
                 got = conn.execute(text(load_sql("review/review_inputs")), {
-                    "review_date": "2026-11-27", "run_mode": "live", "shard": shard, "shard_count": count}).all()
+                    "review_date": "2026-11-27", "run_mode": "live", **Shard(shard, count).params()}).all()
                 assert sorted(r.account_id for r in got) == sorted(ids[shard_of(ids, count) == shard].tolist())
 
 

@@ -62,8 +62,11 @@ def explain(conn: Connection, account_id: int, review_date: date, run_mode: str 
     params = {"account_id": account_id, "review_date": review_date, "run_mode": run_mode}
     decisions = db.read_frame(conn, "review/decision_for_account", params)
     if decisions.empty:
+        kept = "" if run_mode == "live" else (
+            "; a run that is not live records nothing, and its staged decisions are deleted once it has "
+            "reported and the review of a later date starts")
         raise LookupError(f"no decision for account {account_id} on {review_date} ({run_mode}); "
-                          f"was the review for that date run?")
+                          f"was the review for that date run?{kept}")
     traces = db.read_frame(conn, "review/traces_for_account", params)
     first = decisions.iloc[0]
     lines = [f"Account {account_id}, review of {review_date} ({first['run_mode']})"]

@@ -1,0 +1,14 @@
+-- Delete the staged_traces rows of every run that is over: the same rule as
+-- clear_finished_review_inputs.sql, which says why.
+delete from staged_traces
+where run_mode = 'simulation'
+   or (
+    review_date < :review_date
+    and exists (
+        select 1
+        from review_runs as finished
+        where finished.review_date = staged_traces.review_date
+          and finished.run_mode = staged_traces.run_mode
+          and finished.status in ('reported', 'not_applied')
+    )
+  )

@@ -1,0 +1,87 @@
+"""The staging tables hold the runs in flight, not every night since the warehouse began: each
+run's extract deletes the staged rows of the earlier runs that are over and of past simulations,
+and keeps those of runs that may still be resumed. On SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import pytest
+from checks import scalar
+from conftest import FIRST_DATE, SECOND_DATE, load_portfolio
+from sqlalchemy import text
+
+from post_loan_review import db, explain, simulation, stages
+from post_loan_review.policy import load_policy
+from post_loan_review.staging import STAGING_TABLES, StagingLostError
+
+
+def _staged_runs(engine) -> dict[str, set[tuple[str, str]]]:
+    """Per staging table, the (review date, run mode) pairs it holds rows of."""
+    with engine.connect() as conn:
+        return {table: {(str(day), mode) for day, mode in conn.execute(
+                    text(f"select distinct review_date, run_mode from {table}"))}
+                for table in STAGING_TABLES}
+
+
+@pytest.fixture(params=["warehouse", "postgres_warehouse"])
+def any_warehouse(request):
+    return request.getfixturevalue(request.param)
+
+
+def test_a_night_clears_the_staging_of_the_runs_that_are_over_and_keeps_the_rest(any_warehouse):
+    engine = any_warehouse
+    load_portfolio(engine, accounts=400)
+    stages.review(FIRST_DATE)  # reported: over
+    in_flight = stages.resolve_review_date(FIRST_DATE, True, None)
+    stages.extract_snapshots(in_flight)  # a dry run that stopped after extract: it may be resumed
+    simulation.run_simulation(load_policy("v1"), FIRST_DATE)  # committed simulation rows, never read again
+    first, dry, simulated = (str(FIRST_DATE), "live"), (str(FIRST_DATE), "dry_run"), (str(FIRST_DATE), "simulation")
+    assert {first, dry, simulated} <= _staged_runs(engine)["review_inputs"]
+    accounts = scalar(engine, "select count(*) from review_inputs where run_mode = 'live'")
+
+    summary = stages.review(SECOND_DATE)
+
+    second = (str(SECOND_DATE), "live")
+    assert _staged_runs(engine) == {"review_inputs": {second, dry}, "staged_decisions": {second},
+                                    "staged_traces": {second}}
+    assert summary["accounts_reviewed"] > 0
+    assert scalar(engine, "select count(*) from review_inputs") == accounts + scalar(
+        engine, "select accounts_extracted from review_runs where run_mode = 'dry_run'")
+    # the recorded decisions of the night that was cleared are still explained
+    account = scalar(engine, f"select min(account_id) from limit_decisions where review_date = '{FIRST_DATE}'")
+    with engine.connect() as conn:
+        assert f"Account {account}, review of {FIRST_DATE} (live)" in explain.explain(conn, account, FIRST_DATE)
+    # its report cannot be built again from staging that is gone: the error says why and what to do
+    with pytest.raises(StagingLostError, match=rf"build_report {FIRST_DATE} .*extract of a later date.*Re-run"):
+        stages.build_report(stages.resolve_review_date(FIRST_DATE, False, None))
+
+
+def test_a_backfill_leaves_the_staging_of_newer_nights(any_warehouse):
+    engine = any_warehouse
+    load_portfolio(engine, accounts=300)
+    stages.review(SECOND_DATE)
+    stages.review(FIRST_DATE)  # a backfill of the night before, after it
+    assert _staged_runs(engine)["staged_decisions"] == {(str(FIRST_DATE), "live"), (str(SECOND_DATE), "live")}
+
+
+def test_a_failed_run_keeps_its_staging_for_its_rerun(warehouse):
+    load_portfolio(warehouse, accounts=300)
+    failed = stages.resolve_review_date(FIRST_DATE, False, None)
+    stages.extract_snapshots(failed)
+    with warehouse.begin() as conn:  # the run failed after extract
+        conn.execute(text("update review_runs set status = 'failed'"))
+    stages.review(SECOND_DATE)
+    assert (str(FIRST_DATE), "live") in _staged_runs(warehouse)["review_inputs"]
+    with warehouse.connect() as conn:
+        assert db.read_frame(conn, "review/review_run", {"review_date": FIRST_DATE, "run_mode": "live"})[
+            "status"].iloc[0] == "failed"
+
+
+def test_a_dry_run_cleared_by_a_later_night_says_why_it_cannot_be_explained(warehouse):
+    load_portfolio(warehouse, accounts=300)
+    stages.review(FIRST_DATE, dry_run=True)
+    account = scalar(warehouse, "select min(account_id) from staged_decisions")
+    with warehouse.connect() as conn:
+        assert "(dry_run)" in explain.explain(conn, account, FIRST_DATE, "dry_run")
+    stages.review(SECOND_DATE)
+    with warehouse.connect() as conn, pytest.raises(LookupError, match="deleted once it has reported"):
+        explain.explain(conn, account, FIRST_DATE, "dry_run")

@@ -29,7 +29,7 @@ import tempfile
 import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
-from datetime import date
+from datetime import date, timedelta
 from typing import Any, Iterator
 
 from sqlalchemy import create_engine, text
@@ -66,6 +66,7 @@ def _in_child(env: dict[str, str], function: str, *args: Any) -> tuple[Any, floa
 
 
 FIXED_SHARDS: int | None = None  # --shards
+EARLIER_NIGHTS = 0  # --earlier-nights
 START_METHOD = "forkserver"  # --start-method spawn: every task in a fresh interpreter (figures before 2026-11-29)
 # what the server imports before it forks a task, as the worker has: Airflow with SQLAlchemy, and
 # what include/airflow_config/post_loan_review_celery.py has the worker import (--cold-tasks:
@@ -105,6 +106,34 @@ def load_book(accounts: int) -> int:
     return loaded
 
 
+def copy_earlier_nights(night: date, copies: int) -> int:
+    """Copy the staged rows of ``night``'s finished review under the ``copies`` dates before it,
+    each recorded as reported: the staging tables of a warehouse after that many more nights,
+    had the staged rows of finished runs been kept. Rows written."""
+    import pandas as pd
+
+    from post_loan_review import db, runs
+    from post_loan_review.runs import ReviewRun
+    from post_loan_review.shards import WHOLE_BOOK
+
+    params = {"review_date": night, "run_mode": "live"}
+    with db.engine().begin() as conn:
+        policy_version = db.read_frame(conn, "review/review_run", params)["policy_version"].iloc[0]
+        staged = {"review_inputs": db.read_frame(conn, "review/review_inputs", {**params, **WHOLE_BOOK.params()},
+                                                 date_columns=("last_decrease_date", "last_increase_date")),
+                  "staged_decisions": db.read_frame(conn, "bench/staged_decisions", params),
+                  "staged_traces": db.read_frame(conn, "bench/staged_traces", params)}
+        written = 0
+        for back in range(1, copies + 1):
+            earlier = night - timedelta(days=back)
+            for table, frame in staged.items():
+                written += db.bulk_insert(conn, table, frame.assign(review_date=pd.Timestamp(earlier)))
+            runs.record(conn, ReviewRun(earlier, "live", policy_version), "reported")
+    with db.engine().connect() as conn:  # as autovacuum would have done during the day
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("vacuum analyze")
+    return written
+
+
 def stage(name: str, *args: Any) -> Any:
     from post_loan_review import stages
 
@@ -139,7 +168,8 @@ def floor(review_date: date) -> dict[str, float]:
             "copy_in_temporary_s": copied_in_temporary, "rows_out": rows_out, "rows_in": rows_in}
 
 
-def review(env: dict[str, str], shard_count: int) -> tuple[list[tuple[str, float, float]], float]:
+def review(env: dict[str, str], shard_count: int, review_date: date = REVIEW_DATE
+           ) -> tuple[list[tuple[str, float, float]], float]:
     """Every task as its own process, in the DAG's order; per step (name, wall s, peak RSS MiB),
     and the total. A step of several tasks runs them WORKER_SLOTS at a time, as the DAG lets
     them run: extraction beside the validation shards, then the reassessment shards, then the
@@ -159,7 +189,7 @@ def review(env: dict[str, str], shard_count: int) -> tuple[list[tuple[str, float
     def one(name: str, *args: Any) -> Any:
         return side_by_side(name, [(name, args)])[0]
 
-    run = one("resolve_review_date", REVIEW_DATE, False, None, None, None, shard_count)
+    run = one("resolve_review_date", review_date, False, None, None, None, shard_count)
     shards = [(run, shard) for shard in run["shards"]]
     extracted = side_by_side(f"extract + validate x{len(shards)}", [("extract_snapshots", (run,))] + [
         ("validate_snapshots", args) for args in shards])[0]
@@ -181,6 +211,16 @@ def main(sizes: list[int]) -> None:
             with _pool(1) as pool:
                 rows, seconds, peak = pool.submit(_in_child, env, "load_book", accounts).result()
             print(f"{accounts:>11,}  {'(set-up) load ' + format(rows, ',') + ' rows':<30} {seconds:>8.1f} {peak:>13,.0f}")
+            if EARLIER_NIGHTS:
+                night = REVIEW_DATE - timedelta(days=1)
+                _, seconds = review(env, shard_count, night)
+                print(f"{accounts:>11,}  {'(set-up) review ' + str(night):<30} {seconds:>8.1f}")
+                if EARLIER_NIGHTS > 1:
+                    with _pool(1) as pool:
+                        rows, seconds, _ = pool.submit(_in_child, env, "copy_earlier_nights", night,
+                                                       EARLIER_NIGHTS - 1).result()
+                    print(f"{accounts:>11,}  {'(set-up) ' + str(EARLIER_NIGHTS - 1) + ' more nights staged':<30} "
+                          f"{seconds:>8.1f}")
             timings, total = review(env, shard_count)
             for name, seconds, peak in timings:
                 print(f"{accounts:>11,}  {name:<30} {seconds:>8.1f} {peak:>13,.0f}")
@@ -210,8 +250,13 @@ if __name__ == "__main__":
                            help="fork tasks from a server that imported SQLAlchemy only: every task imports "
                                 "pandas, Great Expectations and this project itself (a worker without our Celery "
                                 "settings)")
+    arguments.add_argument("--earlier-nights", type=int, default=0, metavar="N",
+                           help="first review the day before (unmeasured), and with N > 1 copy its staged rows "
+                                "under the N - 1 dates before it as finished nights: a warehouse that has run "
+                                "before, instead of a fresh one")
     parsed = arguments.parse_args()
     START_METHOD = parsed.start_method
     FORKSERVER_PRELOAD = ["sqlalchemy"] if parsed.cold_tasks else FORKSERVER_PRELOAD
     FIXED_SHARDS = parsed.shards
+    EARLIER_NIGHTS = parsed.earlier_nights
     main(parsed.accounts)

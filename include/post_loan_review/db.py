@@ -137,6 +137,9 @@ def _create_tables(conn: Connection) -> list[str]:
     # that is reading the table
     if is_postgres(conn) and len(read_frame(conn, "staging/logged_staging_tables")):
         execute_script(conn, "staging/unlog_staging_tables")
+    # and review_inputs has no key (sql/schema/09_review_inputs.sql); dropped once, for the same reason
+    if is_postgres(conn) and len(read_frame(conn, "staging/review_inputs_key")):
+        execute(conn, "staging/drop_review_inputs_key")
     return created
 
 

@@ -68,8 +68,8 @@ def _shard(run_xcom: dict, index: int) -> Shard:
 def extract_snapshots(run_xcom: dict, attempt: str | None = None) -> dict[str, Any]:
     run = ReviewRun.from_xcom(run_xcom)
     with _stage(run, "extract_snapshots", attempt) as conn:
-        staging.clear_finished_runs(conn, run)  # the staging tables keep the runs in flight only
-        result = snapshots.extract_snapshots(conn, run, load_policy(run.policy_version))
+        cleared = staging.clear_finished_runs(conn, run)  # the staging tables keep the runs in flight only
+        result = {**snapshots.extract_snapshots(conn, run, load_policy(run.policy_version)), "staging": cleared}
         if result["accounts_extracted"] == 0:
             raise ValueError(f"extract_snapshots {run.review_date}: no reviewable account in accounts; "
                              "load a portfolio first (plr generate)")

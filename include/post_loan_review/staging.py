@@ -15,11 +15,13 @@ add about 0.6 GB a night to them, and every query of the report scans them."""
 from __future__ import annotations
 
 from sqlalchemy import Connection
+from sqlalchemy.exc import OperationalError
 
 from post_loan_review import db
 from post_loan_review.runs import ReviewRun
 
 STAGING_TABLES = ("review_inputs", "staged_decisions", "staged_traces")  # as sql/staging/ names them
+LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a refused NOWAIT lock
 
 
 class StagingLostError(RuntimeError):
@@ -55,9 +57,33 @@ def require_staged_decisions(conn: Connection, run: ReviewRun, stage: str) -> No
         raise _lost(stage, run, f"check_portfolio counted {reviewed:,} staged decisions and none is left")
 
 
-def clear_finished_runs(conn: Connection, run: ReviewRun) -> int:
+def clear_finished_runs(conn: Connection, run: ReviewRun) -> str:
     """Delete the staged rows of the runs of earlier dates that are over (reported, or not applied
-    after a rejected approval) and of past simulations; rows deleted. Runs in flight, failed or
-    awaiting approval keep theirs."""
-    return sum(db.execute(conn, f"staging/clear_finished_{table}", {"review_date": run.review_date})
-               for table in STAGING_TABLES)
+    after a rejected approval) and of past simulations. Runs in flight, failed or awaiting
+    approval keep theirs. On PostgreSQL, when no recorded run needs its rows kept and no other
+    transaction is using the tables, empty them with TRUNCATE instead: deleted rows stay in the
+    tables until autovacuum reclaims them, and until then every scan of the night steps over
+    them. How it cleared, for the task's result: ``"truncated"``, or ``"deleted"`` with the runs
+    kept."""
+    params = {"review_date": run.review_date}
+    kept = db.read_frame(conn, "staging/runs_keeping_staging", params)
+    if db.is_postgres(conn) and kept.empty and _lock_alone(conn):
+        db.execute(conn, "staging/truncate_staging")
+        return "truncated"
+    for table in STAGING_TABLES:
+        db.execute(conn, f"staging/clear_finished_{table}", params)
+    runs = ", ".join(f"{str(day)[:10]} {mode} ({status})" for day, mode, status in kept.head(5).itertuples(index=False))
+    return f"deleted; kept {len(kept)} run(s): {runs}" if len(kept) else "deleted"
+
+
+def _lock_alone(conn: Connection) -> bool:
+    """Take the staging tables for this transaction alone, if no other transaction is using
+    them (another run in flight); never wait for one."""
+    try:
+        with conn.begin_nested():  # a refused lock aborts only the savepoint
+            db.execute(conn, "staging/lock_staging_nowait")
+        return True
+    except OperationalError as error:
+        if getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
+            return False
+        raise

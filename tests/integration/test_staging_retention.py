@@ -4,13 +4,16 @@ and keeps those of runs that may still be resumed. On SQLite and on PostgreSQL."
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from checks import scalar
 from conftest import FIRST_DATE, SECOND_DATE, load_portfolio
 from sqlalchemy import text
 
-from post_loan_review import db, explain, simulation, stages
+from post_loan_review import db, explain, simulation, stages, staging
 from post_loan_review.policy import load_policy
+from post_loan_review.runs import ReviewRun
 from post_loan_review.staging import STAGING_TABLES, StagingLostError
 
 
@@ -85,3 +88,46 @@ def test_a_dry_run_cleared_by_a_later_night_says_why_it_cannot_be_explained(ware
     stages.review(SECOND_DATE)
     with warehouse.connect() as conn, pytest.raises(LookupError, match="deleted once it has reported"):
         explain.explain(conn, account, FIRST_DATE, "dry_run")
+
+
+def _filenodes(engine) -> dict[str, int]:
+    with engine.connect() as conn:
+        return {table: conn.execute(text("select pg_relation_filenode(:table)"), {"table": table}).scalar_one()
+                for table in STAGING_TABLES}
+
+
+def _run(review_date, dry_run: bool = False) -> ReviewRun:
+    return ReviewRun.from_xcom(stages.resolve_review_date(review_date, dry_run, None))
+
+
+def test_on_postgres_a_night_alone_with_finished_runs_empties_the_staging_at_once(postgres_warehouse):
+    load_portfolio(postgres_warehouse, accounts=300)
+    stages.review(FIRST_DATE)
+    before = _filenodes(postgres_warehouse)
+    run = _run(SECOND_DATE)
+    with postgres_warehouse.begin() as conn:
+        assert staging.clear_finished_runs(conn, run) == "truncated"
+    after = _filenodes(postgres_warehouse)
+    assert all(after[table] != before[table] for table in STAGING_TABLES)  # new, empty files
+    assert scalar(postgres_warehouse, "select count(*) from review_inputs") == 0
+
+
+def test_on_postgres_a_run_in_flight_or_a_busy_table_makes_the_night_delete_instead(postgres_warehouse):
+    load_portfolio(postgres_warehouse, accounts=300)
+    stages.review(FIRST_DATE)
+    run = _run(SECOND_DATE)
+    before = _filenodes(postgres_warehouse)
+    with postgres_warehouse.connect() as other, other.begin():
+        other.execute(text("select count(*) from staged_decisions"))  # another run's transaction reads staging
+        with postgres_warehouse.begin() as conn:
+            assert staging.clear_finished_runs(conn, run) == "deleted"  # without waiting for it
+    assert _filenodes(postgres_warehouse) == before
+    assert _staged_runs(postgres_warehouse) == {table: set() for table in STAGING_TABLES}
+
+    in_flight = stages.resolve_review_date(SECOND_DATE, True, None)
+    stages.extract_snapshots(in_flight)  # a dry run of the night, stopped after extract
+    stages.review(FIRST_DATE)  # and a re-run of the night before, which is over again
+    with postgres_warehouse.begin() as conn:
+        cleared = staging.clear_finished_runs(conn, _run(SECOND_DATE + timedelta(days=1)))
+    assert cleared == f"deleted; kept 1 run(s): {SECOND_DATE} dry_run (extracted)"
+    assert _staged_runs(postgres_warehouse)["review_inputs"] == {(str(SECOND_DATE), "dry_run")}

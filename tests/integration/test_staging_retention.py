@@ -131,3 +131,13 @@ def test_on_postgres_a_run_in_flight_or_a_busy_table_makes_the_night_delete_inst
         cleared = staging.clear_finished_runs(conn, _run(SECOND_DATE + timedelta(days=1)))
     assert cleared == f"deleted; kept 1 run(s): {SECOND_DATE} dry_run (extracted)"
     assert _staged_runs(postgres_warehouse)["review_inputs"] == {(str(SECOND_DATE), "dry_run")}
+
+
+def test_init_drops_the_key_an_older_review_inputs_had(postgres_warehouse):
+    with postgres_warehouse.begin() as conn:  # a warehouse made before review_inputs lost its key
+        conn.exec_driver_sql("alter table review_inputs add primary key (review_date, run_mode, account_id)")
+    key = "select count(*) from pg_constraint where conrelid = 'review_inputs'::regclass and contype = 'p'"
+    assert scalar(postgres_warehouse, key) == 1
+    with postgres_warehouse.begin() as conn:
+        db.init_db(conn)
+    assert scalar(postgres_warehouse, key) == 0

@@ -68,8 +68,12 @@ def clear_finished_runs(conn: Connection, run: ReviewRun) -> str:
     params = {"review_date": run.review_date}
     kept = db.read_frame(conn, "staging/runs_keeping_staging", params)
     if db.is_postgres(conn) and kept.empty and _lock_alone(conn):
-        db.execute(conn, "staging/truncate_staging")
-        return "truncated"
+        # again under the lock: a run that staged rows and recorded itself after the first look
+        # has committed by now (its writes hold a lock that conflicts with ours)
+        kept = db.read_frame(conn, "staging/runs_keeping_staging", params)
+        if kept.empty:
+            db.execute(conn, "staging/truncate_staging")
+            return "truncated"
     for table in STAGING_TABLES:
         db.execute(conn, f"staging/clear_finished_{table}", params)
     runs = ", ".join(f"{str(day)[:10]} {mode} ({status})" for day, mode, status in kept.head(5).itertuples(index=False))

@@ -141,3 +141,20 @@ def test_init_drops_the_key_an_older_review_inputs_had(postgres_warehouse):
     with postgres_warehouse.begin() as conn:
         db.init_db(conn)
     assert scalar(postgres_warehouse, key) == 0
+
+
+def test_on_postgres_a_run_that_staged_while_the_night_waited_for_the_lock_is_kept(postgres_warehouse, monkeypatch):
+    load_portfolio(postgres_warehouse, accounts=300)
+    stages.review(FIRST_DATE)
+    locked = staging._lock_alone
+
+    def lock_after_a_dry_run_staged(conn):
+        # what the first look could not see: a dry run that committed its inputs just before the lock
+        conn.execute(text("insert into review_runs (review_date, run_mode, policy_version, status, updated_at) "
+                          "values (:day, 'dry_run', 'v1', 'extracted', current_timestamp)"), {"day": SECOND_DATE})
+        return locked(conn)
+
+    monkeypatch.setattr(staging, "_lock_alone", lock_after_a_dry_run_staged)
+    with postgres_warehouse.begin() as conn:
+        cleared = staging.clear_finished_runs(conn, _run(SECOND_DATE))
+    assert cleared == f"deleted; kept 1 run(s): {SECOND_DATE} dry_run (extracted)"

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import pandas as pd
 from sqlalchemy import Connection
+from sqlalchemy.exc import IntegrityError
 
 from post_loan_review import db
 from post_loan_review.failpoints import failpoint
@@ -13,6 +14,7 @@ from post_loan_review.runs import ReviewRun
 from post_loan_review.shards import WHOLE_BOOK, Shard
 
 # what apply_limit_changes returns for a shard's notices: one row per change it appended
+UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE: a decision of this date and shard is recorded already
 CHANGE_COLUMNS = ["account_id", "review_date", "action", "old_limit_fen", "new_limit_fen",
                   "reason_1", "reason_2", "reason_3", "reason_4", "language"]
 
@@ -37,8 +39,17 @@ def apply_limit_changes(conn: Connection, run: ReviewRun,
 
 def _apply_in_one_statement(conn: Connection, params: dict) -> tuple[dict[str, int], pd.DataFrame]:
     """PostgreSQL: decisions, ledger and limits in one statement whose steps read what the step
-    before wrote, so no shard waits for another's commit at an ANALYZE."""
-    applied = db.execute_returning(conn, "apply/apply_shard_postgres", params)
+    before wrote, so no shard waits for another's commit at an ANALYZE. First as a plain insert,
+    which is what every first attempt of a shard needs; where a decision of the shard was
+    recorded before (a re-run, a retry after a commit, another split of the book), its primary
+    key refuses the insert, and the statement runs again looking each decision up."""
+    try:
+        with conn.begin_nested():  # the refused insert rolls back to here, not the whole stage
+            applied = db.execute_returning(conn, "apply/apply_shard_postgres", {**params, "look_up_recorded": False})
+    except IntegrityError as error:
+        if getattr(error.orig, "sqlstate", None) != UNIQUE_VIOLATION:
+            raise
+        applied = db.execute_returning(conn, "apply/apply_shard_postgres", {**params, "look_up_recorded": True})
     failpoint("apply:after_decisions")
     failpoint("apply:after_ledger")
     changes = applied.loc[applied["account_id"].notna(), CHANGE_COLUMNS].reset_index(drop=True)

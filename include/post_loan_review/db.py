@@ -8,13 +8,14 @@ import io
 from decimal import Decimal
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, TypeVar
 
 import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pa_csv
 from sqlalchemy import Connection, Date, Engine, bindparam, column, create_engine, event, insert, inspect, table, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.sql.elements import TextClause
 
 from post_loan_review.config import SQL_DIR, settings
@@ -78,6 +79,24 @@ def execute(conn: Connection, name: str, params: Mapping[str, Any] | None = None
     """Run the one statement of ``sql/<name>.sql`` with bound parameters; rows affected."""
     params = dict(params or {})
     return conn.execute(statement(name, params), params).rowcount
+
+
+# PostgreSQL's SQLSTATEs that a stage expects and answers, rather than fails on
+UNIQUE_VIOLATION = "23505"
+LOCK_NOT_AVAILABLE = "55P03"
+Result = TypeVar("Result")
+
+
+def unless_refused(conn: Connection, sqlstate: str, step: Callable[[], Result]) -> Result | None:
+    """``step()`` inside a savepoint; None when the database refused it with ``sqlstate``: the
+    savepoint is rolled back and the caller's transaction goes on. Any other error is raised."""
+    try:
+        with conn.begin_nested():
+            return step()
+    except DBAPIError as error:
+        if getattr(error.orig, "sqlstate", None) != sqlstate:
+            raise
+        return None
 
 
 def execute_returning(conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> pd.DataFrame:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import pandas as pd
 from sqlalchemy import Connection
-from sqlalchemy.exc import IntegrityError
 
 from post_loan_review import db
 from post_loan_review.failpoints import failpoint
@@ -14,7 +13,6 @@ from post_loan_review.runs import ReviewRun
 from post_loan_review.shards import WHOLE_BOOK, Shard
 
 # what apply_limit_changes returns for a shard's notices: one row per change it appended
-UNIQUE_VIOLATION = "23505"  # PostgreSQL's SQLSTATE: a decision of this date and shard is recorded already
 CHANGE_COLUMNS = ["account_id", "review_date", "action", "old_limit_fen", "new_limit_fen",
                   "reason_1", "reason_2", "reason_3", "reason_4", "language"]
 
@@ -43,12 +41,9 @@ def _apply_in_one_statement(conn: Connection, params: dict) -> tuple[dict[str, i
     which is what every first attempt of a shard needs; where a decision of the shard was
     recorded before (a re-run, a retry after a commit, another split of the book), its primary
     key refuses the insert, and the statement runs again looking each decision up."""
-    try:
-        with conn.begin_nested():  # the refused insert rolls back to here, not the whole stage
-            applied = db.execute_returning(conn, "apply/apply_shard_postgres", {**params, "look_up_recorded": False})
-    except IntegrityError as error:
-        if getattr(error.orig, "sqlstate", None) != UNIQUE_VIOLATION:
-            raise
+    applied = db.unless_refused(conn, db.UNIQUE_VIOLATION, lambda: db.execute_returning(
+        conn, "apply/apply_shard_postgres", {**params, "look_up_recorded": False}))
+    if applied is None:  # a decision of the shard is recorded already
         applied = db.execute_returning(conn, "apply/apply_shard_postgres", {**params, "look_up_recorded": True})
     failpoint("apply:after_decisions")
     failpoint("apply:after_ledger")

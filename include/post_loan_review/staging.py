@@ -15,13 +15,11 @@ add about 0.6 GB a night to them, and every query of the report scans them."""
 from __future__ import annotations
 
 from sqlalchemy import Connection
-from sqlalchemy.exc import OperationalError
 
 from post_loan_review import db
 from post_loan_review.runs import ReviewRun
 
 STAGING_TABLES = ("review_inputs", "staged_decisions", "staged_traces")  # as sql/staging/ names them
-LOCK_NOT_AVAILABLE = "55P03"  # PostgreSQL's SQLSTATE for a refused NOWAIT lock
 
 
 class StagingLostError(RuntimeError):
@@ -83,11 +81,5 @@ def clear_finished_runs(conn: Connection, run: ReviewRun) -> str:
 def _lock_alone(conn: Connection) -> bool:
     """Take the staging tables for this transaction alone, if no other transaction is using
     them (another run in flight); never wait for one."""
-    try:
-        with conn.begin_nested():  # a refused lock aborts only the savepoint
-            db.execute(conn, "staging/lock_staging_nowait")
-        return True
-    except OperationalError as error:
-        if getattr(error.orig, "sqlstate", None) == LOCK_NOT_AVAILABLE:
-            return False
-        raise
+    return db.unless_refused(conn, db.LOCK_NOT_AVAILABLE,
+                             lambda: db.execute(conn, "staging/lock_staging_nowait")) is not None

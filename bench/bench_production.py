@@ -67,6 +67,7 @@ def _in_child(env: dict[str, str], function: str, *args: Any) -> tuple[Any, floa
 
 FIXED_SHARDS: int | None = None  # --shards
 EARLIER_NIGHTS = 0  # --earlier-nights
+HISTORY_NIGHTS = 0  # --history-nights
 START_METHOD = "forkserver"  # --start-method spawn: every task in a fresh interpreter (figures before 2026-11-29)
 # what the server imports before it forks a task, as the worker has: Airflow with SQLAlchemy, and
 # what include/airflow_config/post_loan_review_celery.py has the worker import (--cold-tasks:
@@ -131,6 +132,23 @@ def copy_earlier_nights(night: date, copies: int) -> int:
             runs.record(conn, ReviewRun(earlier, "live", policy_version), "reported")
     with db.engine().connect() as conn:  # as autovacuum would have done during the day
         conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("vacuum analyze")
+    return written
+
+
+def copy_recorded_history(night: date, copies: int) -> int:
+    """Copy the decisions, traces and ledger rows recorded for ``night`` under the ``copies`` dates
+    before it: the history tables of a warehouse that has run that many more nights (which every
+    night's writes go into, and the extract reads the ledger of). Rows written."""
+    from post_loan_review import db
+
+    written = 0
+    with db.engine().begin() as conn:
+        for back in range(1, copies + 1):
+            written += int(db.read_frame(conn, "bench/copy_recorded_night",
+                                         {"night": night, "earlier": night - timedelta(days=back)})["rows_written"].iloc[0])
+    with db.engine().connect() as conn:  # as autovacuum would have done during the day, and a checkpoint
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("vacuum analyze")
+        conn.exec_driver_sql("checkpoint")
     return written
 
 
@@ -221,6 +239,12 @@ def main(sizes: list[int]) -> None:
                                                        EARLIER_NIGHTS - 1).result()
                     print(f"{accounts:>11,}  {'(set-up) ' + str(EARLIER_NIGHTS - 1) + ' more nights staged':<30} "
                           f"{seconds:>8.1f}")
+                if HISTORY_NIGHTS > 1:
+                    with _pool(1) as pool:
+                        rows, seconds, _ = pool.submit(_in_child, env, "copy_recorded_history", night,
+                                                       HISTORY_NIGHTS - 1).result()
+                    print(f"{accounts:>11,}  {'(set-up) ' + str(HISTORY_NIGHTS - 1) + ' more nights recorded':<30} "
+                          f"{seconds:>8.1f}")
             timings, total = review(env, shard_count)
             for name, seconds, peak in timings:
                 print(f"{accounts:>11,}  {name:<30} {seconds:>8.1f} {peak:>13,.0f}")
@@ -254,9 +278,14 @@ if __name__ == "__main__":
                            help="first review the day before (unmeasured), and with N > 1 copy its staged rows "
                                 "under the N - 1 dates before it as finished nights: a warehouse that has run "
                                 "before, instead of a fresh one")
+    arguments.add_argument("--history-nights", type=int, default=0, metavar="N",
+                           help="first review the day before (unmeasured), and copy the decisions, traces and "
+                                "ledger rows it recorded under the N - 1 dates before it: the history tables of a "
+                                "warehouse that has run N nights")
     parsed = arguments.parse_args()
     START_METHOD = parsed.start_method
     FORKSERVER_PRELOAD = ["sqlalchemy"] if parsed.cold_tasks else FORKSERVER_PRELOAD
     FIXED_SHARDS = parsed.shards
-    EARLIER_NIGHTS = parsed.earlier_nights
+    HISTORY_NIGHTS = parsed.history_nights
+    EARLIER_NIGHTS = max(parsed.earlier_nights, 1 if HISTORY_NIGHTS else 0)
     main(parsed.accounts)

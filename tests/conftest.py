@@ -97,6 +97,12 @@ def postgres_warehouse(tmp_path, monkeypatch):
     admin.dispose()
 
 
+@pytest.fixture(params=["warehouse", "postgres_warehouse"])
+def any_warehouse(request):
+    """The test once on SQLite and once on PostgreSQL."""
+    return request.getfixturevalue(request.param)
+
+
 def load_portfolio(engine, accounts: int = 3000, seed: int = 11, **kwargs):
     """Generate and load a small portfolio ending at SECOND_DATE; returns it."""
     from post_loan_review import db, sample_data

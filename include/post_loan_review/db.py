@@ -159,6 +159,12 @@ def _create_tables(conn: Connection) -> list[str]:
     # and review_inputs has no key (sql/schema/09_review_inputs.sql); dropped once, for the same reason
     if is_postgres(conn) and len(read_frame(conn, "staging/review_inputs_key")):
         execute(conn, "staging/drop_review_inputs_key")
+    # the history tables' keys lead with the date (sql/schema/11_limit_decisions.sql): re-keyed
+    # once, a rebuild of each index (`plr init-db` does it before a night). SQLite cannot change a
+    # key: a demo warehouse made before keeps the old one, which is correct, only slower with age
+    if is_postgres(conn):
+        for table_name in read_frame(conn, "migrate/keys_led_by_account")["table_name"]:
+            execute_script(conn, f"migrate/rekey_{table_name}")
     return created
 
 

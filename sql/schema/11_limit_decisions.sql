@@ -3,6 +3,10 @@
 -- Grain: one row per account per review date per policy arm.
 -- is_applied is true for the one arm that decides the account, unless a newer review had already
 -- set the account's limit (a backfill): then no arm is applied.
+-- The key leads with the date: a night's million rows go to the right edge of the index. Led by
+-- the account, every night touched every leaf page of the history's index (after 30 nights at
+-- 1,000,000 accounts: 50 times the full-page writes, 4 times the WAL, apply's insert 1.6 times as
+-- long), which grows without end. Every read by account names the date too.
 create table if not exists limit_decisions (
     account_id        bigint  not null,
     review_date       date    not null,
@@ -30,6 +34,5 @@ create table if not exists limit_decisions (
     on_time_full_payment_months integer,
     verified_monthly_income_fen bigint,
     is_applied        boolean not null,
-    primary key (account_id, review_date, arm)
+    primary key (review_date, account_id, arm)
 );
-create index if not exists limit_decisions_by_date on limit_decisions (review_date, action);

@@ -1,6 +1,7 @@
 -- decision_traces: the trace of every recorded live decision, copied from staged_traces by
 -- apply_limit_changes in the same transaction as the decision, once.
 -- Grain: one row per account per review date per arm per step.
+-- Keyed by date first, as limit_decisions is, so a night's rows append to the index.
 create table if not exists decision_traces (
     account_id      bigint  not null,
     review_date     date    not null,
@@ -14,5 +15,5 @@ create table if not exists decision_traces (
     observed_value  double precision,
     held            boolean not null,
     detail          text    not null,
-    primary key (account_id, review_date, arm, step)
+    primary key (review_date, account_id, arm, step)
 );

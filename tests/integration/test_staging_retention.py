@@ -25,11 +25,6 @@ def _staged_runs(engine) -> dict[str, set[tuple[str, str]]]:
                 for table in STAGING_TABLES}
 
 
-@pytest.fixture(params=["warehouse", "postgres_warehouse"])
-def any_warehouse(request):
-    return request.getfixturevalue(request.param)
-
-
 def test_a_night_clears_the_staging_of_the_runs_that_are_over_and_keeps_the_rest(any_warehouse):
     engine = any_warehouse
     load_portfolio(engine, accounts=400)

@@ -159,6 +159,11 @@ def _create_tables(conn: Connection) -> list[str]:
     # and review_inputs has no key (sql/schema/09_review_inputs.sql); dropped once, for the same reason
     if is_postgres(conn) and len(read_frame(conn, "staging/review_inputs_key")):
         execute(conn, "staging/drop_review_inputs_key")
+    # accounts keep the dates of their last decrease and increase (sql/schema/01_accounts.sql):
+    # added to an older warehouse once, and filled from its ledger
+    if "last_decrease_date" not in {column["name"] for column in inspect(conn).get_columns("accounts")}:
+        execute_script(conn, "migrate/add_account_change_dates")
+        execute_script(conn, "migrate/fill_account_change_dates")
     # the history tables' keys lead with the date (sql/schema/11_limit_decisions.sql): re-keyed
     # once, a rebuild of each index (`plr init-db` does it before a night). SQLite cannot change a
     # key: a demo warehouse made before keeps the old one, which is correct, only slower with age

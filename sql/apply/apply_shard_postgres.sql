@@ -32,17 +32,12 @@ recorded as (
         staged.spend_ratio, staged.largest_txn_ratio, staged.days_since_last_txn,
         staged.security_events, staged.inquiries_30d, staged.on_time_full_payment_months,
         staged.verified_monthly_income_fen,
-        staged.applies
-        and (
-            -- no review of a later date at all (every nightly run): no account needs looking up
-            (select coalesce(max(review_date), :review_date) from limit_decisions) <= :review_date
-            or not exists (  -- a newer review decided this account already: a backfill changes nothing
-                select 1 from limit_decisions as newer
-                where newer.account_id = staged.account_id
-                  and newer.review_date > staged.review_date
-            )
-        ) as is_applied
+        staged.applies and newer.account_id is null as is_applied
     from staged_decisions as staged
+    left join (  -- a newer review decided the account already: a backfill changes nothing
+        -- (the newer dates' rows, one range of the key; a night has none)
+        select distinct account_id from limit_decisions where review_date > :review_date
+    ) as newer on newer.account_id = staged.account_id
     where staged.review_date = :review_date
       and staged.run_mode = 'live'
       and ((abs(staged.account_id) / :shard_block % 2147483647) * 950706376 % 2147483647) % :shard_count = :shard
@@ -92,12 +87,18 @@ changed as (
     returning account_id, review_date, action, old_limit_fen, new_limit_fen, new_status
 ),
 
-moved as (
+moved as (  -- the dates of the last decrease and increase move with the limit (01_accounts.sql)
     update accounts
     set
         current_limit_fen = changed.new_limit_fen,
         status = changed.new_status,
-        limit_set_by_review_date = :review_date
+        limit_set_by_review_date = :review_date,
+        last_decrease_date = case
+            when changed.new_limit_fen < changed.old_limit_fen then :review_date else accounts.last_decrease_date
+        end,
+        last_increase_date = case
+            when changed.new_limit_fen > changed.old_limit_fen then :review_date else accounts.last_increase_date
+        end
     from changed
     where accounts.account_id = changed.account_id
       and (accounts.limit_set_by_review_date is null or accounts.limit_set_by_review_date < :review_date)

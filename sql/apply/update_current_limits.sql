@@ -13,7 +13,18 @@ set
         select ledger.new_status from limit_ledger as ledger
         where ledger.account_id = accounts.account_id and ledger.review_date = :review_date
     ),
-    limit_set_by_review_date = :review_date
+    limit_set_by_review_date = :review_date,
+    -- the dates of the last decrease and increase move with the limit (01_accounts.sql)
+    last_decrease_date = coalesce((
+        select :review_date from limit_ledger as ledger
+        where ledger.account_id = accounts.account_id and ledger.review_date = :review_date
+          and ledger.new_limit_fen < ledger.old_limit_fen
+    ), last_decrease_date),
+    last_increase_date = coalesce((
+        select :review_date from limit_ledger as ledger
+        where ledger.account_id = accounts.account_id and ledger.review_date = :review_date
+          and ledger.new_limit_fen > ledger.old_limit_fen
+    ), last_increase_date)
 where account_id in (
     select ledger.account_id from limit_ledger as ledger
     where ledger.review_date = :review_date

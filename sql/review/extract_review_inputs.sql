@@ -2,6 +2,10 @@
 -- Grain of the result: one row per account that is not closed as of the review date.
 -- Limits and statuses are rebuilt as of the review date: the earliest ledger change on or after
 -- it holds the values that were in force before it, so re-runs and backfills see the same inputs.
+-- So are the dates of the last decrease and increase: an account the ledger changed on or after
+-- the review date (a backfill) gets them from the ledger's rows before it; every other account
+-- from its own columns, which apply keeps equal to its latest ledger rows. A nightly run reads
+-- none of the ledger's history.
 insert into review_inputs (
     review_date, run_mode, account_id, segment, preferred_language, status, has_open_appeal,
     refused_automated_decisions,
@@ -34,13 +38,14 @@ state_before_review as (
      and first_change.review_date = ledger.review_date
 ),
 
-past_changes as (
+past_changes as (  -- a backfill only: without a change on or after the review date, not even scanned
     select
         account_id,
         max(case when new_limit_fen < old_limit_fen then review_date end) as last_decrease_date,
         max(case when new_limit_fen > old_limit_fen then review_date end) as last_increase_date
     from limit_ledger
     where review_date < :review_date
+      and exists (select 1 from first_change_from_review)
     group by account_id
 ),
 
@@ -48,7 +53,8 @@ accounts_as_of as (
     select
         accounts.*,
         coalesce(state_before_review.old_limit_fen, accounts.current_limit_fen) as old_limit_fen,
-        coalesce(state_before_review.old_status, accounts.status) as status_as_of
+        coalesce(state_before_review.old_status, accounts.status) as status_as_of,
+        state_before_review.account_id is not null as changed_from_review
     from accounts
     left join state_before_review on state_before_review.account_id = accounts.account_id
 ),
@@ -101,8 +107,10 @@ final as (
         a.old_limit_fen,
         a.customer_cap_fen,
         a.outstanding_balance_fen,
-        past_changes.last_decrease_date,
-        past_changes.last_increase_date,
+        case when a.changed_from_review then past_changes.last_decrease_date else a.last_decrease_date end
+            as last_decrease_date,
+        case when a.changed_from_review then past_changes.last_increase_date else a.last_increase_date end
+            as last_increase_date,
         -- score
         scores.score,
         previous_scores.previous_score,

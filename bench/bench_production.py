@@ -233,18 +233,13 @@ def main(sizes: list[int]) -> None:
                 night = REVIEW_DATE - timedelta(days=1)
                 _, seconds = review(env, shard_count, night)
                 print(f"{accounts:>11,}  {'(set-up) review ' + str(night):<30} {seconds:>8.1f}")
-                if EARLIER_NIGHTS > 1:
-                    with _pool(1) as pool:
-                        rows, seconds, _ = pool.submit(_in_child, env, "copy_earlier_nights", night,
-                                                       EARLIER_NIGHTS - 1).result()
-                    print(f"{accounts:>11,}  {'(set-up) ' + str(EARLIER_NIGHTS - 1) + ' more nights staged':<30} "
-                          f"{seconds:>8.1f}")
-                if HISTORY_NIGHTS > 1:
-                    with _pool(1) as pool:
-                        rows, seconds, _ = pool.submit(_in_child, env, "copy_recorded_history", night,
-                                                       HISTORY_NIGHTS - 1).result()
-                    print(f"{accounts:>11,}  {'(set-up) ' + str(HISTORY_NIGHTS - 1) + ' more nights recorded':<30} "
-                          f"{seconds:>8.1f}")
+                for nights, copy, kept in ((EARLIER_NIGHTS, "copy_earlier_nights", "staged"),
+                                           (HISTORY_NIGHTS, "copy_recorded_history", "recorded")):
+                    if nights > 1:
+                        with _pool(1) as pool:
+                            _, seconds, _ = pool.submit(_in_child, env, copy, night, nights - 1).result()
+                        label = f"(set-up) {nights - 1} more nights {kept}"
+                        print(f"{accounts:>11,}  {label:<30} {seconds:>8.1f}")
             timings, total = review(env, shard_count)
             for name, seconds, peak in timings:
                 print(f"{accounts:>11,}  {name:<30} {seconds:>8.1f} {peak:>13,.0f}")

@@ -144,8 +144,9 @@ def copy_recorded_history(night: date, copies: int) -> int:
     written = 0
     with db.engine().begin() as conn:
         for back in range(1, copies + 1):
-            written += int(db.execute_returning(conn, "bench/copy_recorded_night",
-                                         {"night": night, "earlier": night - timedelta(days=back)})["rows_written"].iloc[0])
+            copied = db.execute_returning(conn, "bench/copy_recorded_night",
+                                          {"night": night, "earlier": night - timedelta(days=back)})
+            written += int(copied["rows_written"].iloc[0])
     with db.engine().connect() as conn:  # as autovacuum would have done during the day, and a checkpoint
         conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("vacuum analyze")
         conn.exec_driver_sql("checkpoint")

@@ -69,7 +69,11 @@ def split_statements(sql: str) -> list[str]:
 
 def statement(name: str, params: Mapping[str, Any]) -> TextClause:
     """``sql/<name>.sql`` as a statement; dates bind as SQL dates on every database."""
-    clause = text(load_sql(name))
+    return _bound(load_sql(name), params)
+
+
+def _bound(sql: str, params: Mapping[str, Any]) -> TextClause:
+    clause = text(sql)
     dates = [bindparam(key, type_=Date) for key, value in params.items()
              if isinstance(value, date) and key in clause._bindparams]
     return clause.bindparams(*dates)
@@ -108,10 +112,13 @@ def execute_returning(conn: Connection, name: str, params: Mapping[str, Any] | N
     return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
-def execute_script(conn: Connection, name: str) -> None:
-    """Run every statement of ``sql/<name>.sql`` in order (statements without parameters)."""
+def execute_script(conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> None:
+    """Run every statement of ``sql/<name>.sql`` in order, each with the bound ``params`` if given."""
     for sql in split_statements(load_sql(name)):
-        conn.exec_driver_sql(sql)
+        if params is None:
+            conn.exec_driver_sql(sql)
+        else:
+            conn.execute(_bound(sql, params), dict(params))
 
 
 def read_frame(conn: Connection, name: str, params: Mapping[str, Any] | None = None,

@@ -72,8 +72,7 @@ def clear_finished_runs(conn: Connection, run: ReviewRun) -> str:
         if kept.empty:
             db.execute(conn, "staging/truncate_staging")
             return "truncated"
-    for table in STAGING_TABLES:
-        db.execute(conn, f"staging/clear_finished_{table}", params)
+    db.execute_script(conn, "staging/clear_finished_runs", params)
     runs = ", ".join(f"{str(day)[:10]} {mode} ({status})" for day, mode, status in kept.head(5).itertuples(index=False))
     return f"deleted; kept {len(kept)} run(s): {runs}" if len(kept) else "deleted"
 

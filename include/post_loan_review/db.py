@@ -164,8 +164,8 @@ def _create_tables(conn: Connection) -> list[str]:
     if is_postgres(conn) and len(read_frame(conn, "staging/logged_staging_tables")):
         execute_script(conn, "staging/unlog_staging_tables")
     # and review_inputs has no key (sql/schema/09_review_inputs.sql); dropped once, for the same reason
-    if is_postgres(conn) and len(read_frame(conn, "staging/review_inputs_key")):
-        execute(conn, "staging/drop_review_inputs_key")
+    if is_postgres(conn) and len(read_frame(conn, "migrate/review_inputs_key")):
+        execute(conn, "migrate/drop_review_inputs_key")
     # accounts keep the dates of their last decrease and increase (sql/schema/01_accounts.sql):
     # added to an older warehouse once, and filled from its ledger
     if "last_decrease_date" not in {column["name"] for column in inspect(conn).get_columns("accounts")}:

@@ -88,7 +88,8 @@ bench: venv
 	$(BIN)/python bench/bench_review.py
 
 # On the local PostgreSQL server (PLR_TEST_POSTGRES_URL); 10,000,000 accounts take 15 to 30 minutes.
-# BENCH_ARGS="--earlier-nights 1": a warehouse that reviewed the night before, not a fresh one.
+# BENCH_ARGS="--earlier-nights 1": a warehouse that reviewed the night before, not a fresh one;
+# "--earlier-nights 1 --score-history-days 90": one with a score snapshot for every night of 90 days.
 SIZES ?= 100000 1000000
 BENCH_ARGS ?=
 bench-production: venv

@@ -68,6 +68,7 @@ def _in_child(env: dict[str, str], function: str, *args: Any) -> tuple[Any, floa
 FIXED_SHARDS: int | None = None  # --shards
 EARLIER_NIGHTS = 0  # --earlier-nights
 HISTORY_NIGHTS = 0  # --history-nights
+SCORE_HISTORY_DAYS = 0  # --score-history-days
 START_METHOD = "forkserver"  # --start-method spawn: every task in a fresh interpreter (figures before 2026-11-29)
 # what the server imports before it forks a task, as the worker has: Airflow with SQLAlchemy, and
 # what include/airflow_config/post_loan_review_celery.py has the worker import (--cold-tasks:
@@ -105,6 +106,21 @@ def load_book(accounts: int) -> int:
     with db.engine().connect() as conn:  # fresh statistics, as a production database has
         conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("vacuum analyze")
     return loaded
+
+
+def copy_score_history(night: date, days: int) -> int:
+    """Copy the score snapshot of ``night`` under the dates before it, so that the score
+    snapshots cover the ``days`` before the review date: what a warehouse that has received one
+    every night holds, and what the score baseline's window reads. Rows written."""
+    from post_loan_review import db
+
+    with db.engine().begin() as conn:
+        written = db.execute(conn, "bench/copy_score_history", {
+            "night": night, "first_date": REVIEW_DATE - timedelta(days=days), "last_date": night - timedelta(days=1)})
+    with db.engine().connect() as conn:  # as autovacuum would have done, and a checkpoint
+        conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("vacuum analyze credit_score_snapshots")
+        conn.exec_driver_sql("checkpoint")
+    return written
 
 
 def copy_earlier_nights(night: date, copies: int) -> int:
@@ -230,6 +246,11 @@ def main(sizes: list[int]) -> None:
             with _pool(1) as pool:
                 rows, seconds, peak = pool.submit(_in_child, env, "load_book", accounts).result()
             print(f"{accounts:>11,}  {'(set-up) load ' + format(rows, ',') + ' rows':<30} {seconds:>8.1f} {peak:>13,.0f}")
+            if SCORE_HISTORY_DAYS > 2:
+                with _pool(1) as pool:
+                    rows, seconds, _ = pool.submit(_in_child, env, "copy_score_history", REVIEW_DATE - timedelta(days=1),
+                                                   SCORE_HISTORY_DAYS).result()
+                print(f"{accounts:>11,}  {'(set-up) ' + format(rows, ',') + ' earlier scores':<30} {seconds:>8.1f}")
             if EARLIER_NIGHTS:
                 night = REVIEW_DATE - timedelta(days=1)
                 _, seconds = review(env, shard_count, night)
@@ -278,10 +299,16 @@ if __name__ == "__main__":
                            help="first review the day before (unmeasured), and copy the decisions, traces and "
                                 "ledger rows it recorded under the N - 1 dates before it: the history tables of a "
                                 "warehouse that has run N nights")
+    arguments.add_argument("--score-history-days", type=int, default=0, metavar="N",
+                           help="copy the score snapshot of the day before under the dates before it, so that "
+                                "the N days before the review date each have one, as a warehouse that receives "
+                                "one every night has (the score baseline's window is 90 days); with "
+                                "--earlier-nights 1 the measured night carries the day before's baseline sums")
     parsed = arguments.parse_args()
     START_METHOD = parsed.start_method
     FORKSERVER_PRELOAD = ["sqlalchemy"] if parsed.cold_tasks else FORKSERVER_PRELOAD
     FIXED_SHARDS = parsed.shards
     HISTORY_NIGHTS = parsed.history_nights
+    SCORE_HISTORY_DAYS = parsed.score_history_days
     EARLIER_NIGHTS = max(parsed.earlier_nights, 1 if HISTORY_NIGHTS else 0)
     main(parsed.accounts)

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
-from post_loan_review import db, quality
+from post_loan_review import db, quality, score_baselines
 
 MAX_ERRORS_SHOWN = 30
 
@@ -331,6 +331,8 @@ def load(conn: Connection, typed: Mapping[str, pd.DataFrame], snapshot_date: dat
         else:
             db.execute(conn, f"import/clear_{table}", params)
             db.bulk_insert(conn, table, frame)
+            if table == "credit_score_snapshots":
+                score_baselines.forget_after(conn, snapshot_date)
         written[table] = len(frame)
     return written
 

@@ -11,6 +11,7 @@ from sqlalchemy import Connection
 from post_loan_review import db
 from post_loan_review.policy import Policy
 from post_loan_review.runs import ReviewRun
+from post_loan_review.score_baselines import stage_score_baselines
 
 
 def previous_snapshot_date(conn: Connection, review_date: date) -> date | None:
@@ -29,14 +30,16 @@ def extract_snapshots(conn: Connection, run: ReviewRun, policy: Policy) -> dict[
         "review_date": run.review_date,
         "run_mode": run.run_mode,
         "previous_snapshot_date": previous,
-        "baseline_start": run.review_date - timedelta(days=policy.score_baseline_days),
+        "baseline_days": policy.score_baseline_days,
         "security_window_start": run.review_date - timedelta(days=policy.security_window_days),
         "income_window_start": run.review_date - timedelta(days=policy.income_window_days),
     }
     db.execute(conn, "review/clear_review_inputs", params)
+    baselines = stage_score_baselines(conn, run.review_date, policy.score_baseline_days)
     if db.is_postgres(conn):
         db.execute(conn, "review/plan_extract_joins")
     staged = db.execute(conn, "review/extract_review_inputs", params)
     db.refresh_statistics(conn, "review_inputs")  # the shards' reads plan on the new rows
     return {"accounts_extracted": staged,
-            "previous_snapshot_date": previous.isoformat() if previous else None}
+            "previous_snapshot_date": previous.isoformat() if previous else None,
+            "score_baselines": baselines}

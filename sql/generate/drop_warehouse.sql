@@ -13,6 +13,8 @@ drop table if exists limit_ledger;
 drop table if exists limit_decisions;
 drop table if exists staged_decisions;
 drop table if exists review_inputs;
+drop table if exists score_baselines;
+drop table if exists score_baseline_nights;
 drop table if exists review_runs;
 drop table if exists income_verifications;
 drop table if exists credit_inquiry_snapshots;

@@ -65,12 +65,10 @@ previous_scores as (
     where snapshot_date = :previous_snapshot_date
 ),
 
-baseline_scores as (
-    select account_id, avg(score) as baseline_score_90d
-    from credit_score_snapshots
-    where snapshot_date >= :baseline_start and snapshot_date < :review_date
-      and score between 350 and 950
-    group by account_id
+baseline_scores as (  -- summed for the date by score_baselines.py, before this statement
+    select account_id, cast(score_sum as double precision) / score_count as baseline_score_90d
+    from score_baselines
+    where review_date = :review_date and baseline_days = :baseline_days
 ),
 
 security as (

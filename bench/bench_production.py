@@ -114,9 +114,14 @@ def copy_score_history(night: date, days: int) -> int:
     every night holds, and what the score baseline's window reads. Rows written."""
     from post_loan_review import db
 
+    written = 0
     with db.engine().begin() as conn:
-        written = db.execute(conn, "bench/copy_score_history", {
-            "night": night, "first_date": REVIEW_DATE - timedelta(days=days), "last_date": night - timedelta(days=1)})
+        # a date at a time, the oldest first: each date's rows together in the table, as nightly
+        # loads leave them (copied in one statement, every account's dates lay side by side, and
+        # reading one date read the whole table)
+        for back in range(days, 1, -1):
+            day = REVIEW_DATE - timedelta(days=back)
+            written += db.execute(conn, "bench/copy_score_history", {"night": night, "first_date": day, "last_date": day})
     with db.engine().connect() as conn:  # as autovacuum would have done, and a checkpoint
         conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("vacuum analyze credit_score_snapshots")
         conn.exec_driver_sql("checkpoint")

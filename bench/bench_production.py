@@ -109,23 +109,26 @@ def load_book(accounts: int) -> int:
 
 
 def copy_score_history(night: date, days: int) -> int:
-    """Copy the score snapshot of ``night`` under the dates before it, so that the score
-    snapshots cover the ``days`` before the review date: what a warehouse that has received one
-    every night holds, and what the score baseline's window reads. Rows written."""
+    """Give the score snapshots a snapshot for each of the ``days`` before the review date, copies
+    of the one of ``night``: what a warehouse that has received one every night holds, and what
+    the score baseline's window reads. Rows copied."""
     from post_loan_review import db
 
-    written = 0
+    copied = 0
     with db.engine().begin() as conn:
-        # a date at a time, the oldest first: each date's rows together in the table, as nightly
-        # loads leave them (copied in one statement, every account's dates lay side by side, and
-        # reading one date read the whole table)
-        for back in range(days, 1, -1):
+        # the dates in the order nightly loads append them, each date's rows together (copied in
+        # one statement, every account's dates lay side by side, and a read of one date read the
+        # whole table): the loaded snapshots set aside, then every date, the oldest first
+        db.execute_script(conn, "bench/set_aside_score_snapshots")
+        for back in range(days, -1, -1):
             day = REVIEW_DATE - timedelta(days=back)
-            written += db.execute(conn, "bench/copy_score_history", {"night": night, "first_date": day, "last_date": day})
+            rows = db.execute(conn, "bench/copy_score_history",
+                              {"source_date": night if day < night else day, "snapshot_date": day})
+            copied += rows if day < night else 0
     with db.engine().connect() as conn:  # as autovacuum would have done, and a checkpoint
         conn.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("vacuum analyze credit_score_snapshots")
         conn.exec_driver_sql("checkpoint")
-    return written
+    return copied
 
 
 def copy_earlier_nights(night: date, copies: int) -> int:

@@ -256,8 +256,8 @@ def main(sizes: list[int]) -> None:
             print(f"{accounts:>11,}  {'(set-up) load ' + format(rows, ',') + ' rows':<30} {seconds:>8.1f} {peak:>13,.0f}")
             if SCORE_HISTORY_DAYS > 2:
                 with _pool(1) as pool:
-                    rows, seconds, _ = pool.submit(_in_child, env, "copy_score_history", REVIEW_DATE - timedelta(days=1),
-                                                   SCORE_HISTORY_DAYS).result()
+                    rows, seconds, _ = pool.submit(_in_child, env, "copy_score_history",
+                                                   REVIEW_DATE - timedelta(days=1), SCORE_HISTORY_DAYS).result()
                 print(f"{accounts:>11,}  {'(set-up) ' + format(rows, ',') + ' earlier scores':<30} {seconds:>8.1f}")
             if EARLIER_NIGHTS:
                 night = REVIEW_DATE - timedelta(days=1)

@@ -3,7 +3,7 @@ baseline window before the review date, for the extract's ``baseline_score_90d``
 
 Score snapshots arrive every night, so a 90-day window holds 90 dates of the whole book. Summed
 from scratch, that read grew with the warehouse until the window was full: at 1,000,000 accounts
-and 90 nights of scores the extract took 39 s instead of 8 (docs/performance.md). Instead each
+and 90 nights of scores the extract took 44 s, and takes 12 s carried (docs/performance.md). Each
 night carries the sums of an earlier night of the same window length forward: it adds the
 snapshot dates that entered the window since and takes out those that left it, two dates on a
 nightly schedule. It sums from scratch only when no night within the window is kept (the first

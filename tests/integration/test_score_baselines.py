@@ -124,7 +124,8 @@ def test_the_extract_stages_the_baseline_the_snapshots_give(any_warehouse):
     on the first night (from scratch) and on the next (carried)."""
     load_portfolio(any_warehouse, accounts=500)
     first_night = SECOND_DATE + timedelta(days=1)  # the portfolio's two score dates both in its window
-    for night, how in ((first_night, "summed from scratch"), (first_night + timedelta(days=1), f"carried from {first_night}")):
+    second_night = first_night + timedelta(days=1)
+    for night, how in ((first_night, "summed from scratch"), (second_night, f"carried from {first_night}")):
         run = stages.resolve_review_date(night, False, None)
         window = load_policy(run["policy_version"]).score_baseline_days
         assert stages.extract_snapshots(run)["score_baselines"] == how

@@ -112,6 +112,16 @@ def execute_returning(conn: Connection, name: str, params: Mapping[str, Any] | N
     return pd.DataFrame(result.all(), columns=list(result.keys()))
 
 
+def read_date(conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> date | None:
+    """The date in the first column of the first row of ``sql/<name>.sql``; None for no row or a
+    null. SQLite gives dates as text, PostgreSQL as dates."""
+    params = dict(params or {})
+    value = conn.execute(statement(name, params), params).scalar()
+    if value is None:
+        return None
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
 def execute_script(conn: Connection, name: str, params: Mapping[str, Any] | None = None) -> None:
     """Run every statement of ``sql/<name>.sql`` in order, each with the bound ``params`` if given."""
     for sql in split_statements(load_sql(name)):

@@ -29,7 +29,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
-from post_loan_review import db, quality, score_baselines
+from post_loan_review import db, quality
 
 MAX_ERRORS_SHOWN = 30
 
@@ -329,10 +329,8 @@ def load(conn: Connection, typed: Mapping[str, pd.DataFrame], snapshot_date: dat
                 conn.execute(db.statement("import/delete_customer_profile", {}), ids.to_dict("records"))
             db.bulk_insert(conn, table, frame)
         else:
-            db.execute(conn, f"import/clear_{table}", params)
+            db.execute_script(conn, f"import/clear_{table}", params)
             db.bulk_insert(conn, table, frame)
-            if table == "credit_score_snapshots":
-                score_baselines.forget_after(conn, snapshot_date)
         written[table] = len(frame)
     return written
 

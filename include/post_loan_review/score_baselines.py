@@ -12,7 +12,7 @@ length, or after a crash of PostgreSQL, where the tables are unlogged).
 
 The sums are only as right as the snapshots they were made from: a loader that rewrites an
 earlier date's scores must drop the sums of the nights after it, as ``plr import`` does
-(``forget_after``).
+(``sql/import/clear_credit_score_snapshots.sql``).
 """
 
 from __future__ import annotations
@@ -36,8 +36,7 @@ def stage_score_baselines(conn: Connection, review_date: date, baseline_days: in
             raise RuntimeError(f"extract {review_date}: the score baselines of the night were pruned while it "
                                "read them; retry the task")
         return "stored by an earlier run"
-    carried = db.read_frame(conn, "review/score_baseline_carried_night", params)
-    carried_date = None if carried.empty else date.fromisoformat(str(carried["carried_date"].iloc[0])[:10])
+    carried_date = db.read_date(conn, "review/score_baseline_carried_night", params)
     if carried_date and not _locked(conn, carried_date, baseline_days):
         carried_date = None  # pruned by another run since it was looked up
     db.execute(conn, "review/sum_score_baselines", {
@@ -56,7 +55,3 @@ def _locked(conn: Connection, night: date, baseline_days: int) -> bool:
     return not db.read_frame(conn, "review/lock_score_baseline_night",
                              {"locked_date": night, "baseline_days": baseline_days}).empty
 
-
-def forget_after(conn: Connection, snapshot_date: date) -> None:
-    """Drop the sums of every review date after ``snapshot_date``, whose window held its scores."""
-    db.execute_script(conn, "import/forget_score_baselines", {"snapshot_date": snapshot_date})

@@ -16,11 +16,7 @@ from post_loan_review.score_baselines import stage_score_baselines
 
 def previous_snapshot_date(conn: Connection, review_date: date) -> date | None:
     """The latest score snapshot date before ``review_date``: the comparison point for drops."""
-    value = conn.execute(db.statement("review/latest_snapshot_date_before", {"review_date": review_date}),
-                         {"review_date": review_date}).scalar()
-    if value is None:
-        return None
-    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+    return db.read_date(conn, "review/latest_snapshot_date_before", {"review_date": review_date})
 
 
 def extract_snapshots(conn: Connection, run: ReviewRun, policy: Policy) -> dict[str, Any]:

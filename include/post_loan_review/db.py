@@ -173,9 +173,10 @@ def _create_tables(conn: Connection) -> list[str]:
     # that is reading the table
     if is_postgres(conn) and len(read_frame(conn, "staging/logged_staging_tables")):
         execute_script(conn, "staging/unlog_staging_tables")
-    # and review_inputs has no key (sql/schema/09_review_inputs.sql); dropped once, for the same reason
-    if is_postgres(conn) and len(read_frame(conn, "migrate/review_inputs_key")):
-        execute(conn, "migrate/drop_review_inputs_key")
+    # and the staging tables have no keys (sql/schema/10_staged_decisions.sql); dropped once, for
+    # the same reason
+    if is_postgres(conn) and len(read_frame(conn, "migrate/staging_keys")):
+        execute_script(conn, "migrate/drop_staging_keys")
     # accounts keep the dates of their last decrease and increase (sql/schema/01_accounts.sql):
     # added to an older warehouse once, and filled from its ledger
     if "last_decrease_date" not in {column["name"] for column in inspect(conn).get_columns("accounts")}:

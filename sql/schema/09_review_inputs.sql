@@ -2,7 +2,7 @@
 -- about an account as of the review date, joined once so later stages read one table.
 -- Grain: one row per reviewable (not closed) account per review date per run mode.
 -- No primary key: extract's query makes one row per account (the accounts' key, every join on a
--- unique key or on a group by account), the staged decisions' key would stop a duplicate, and
+-- unique key or on a group by account), limit_decisions' key would stop a duplicate decision, and
 -- no read uses an index here (every one filters a date and a shard). On PostgreSQL the key cost
 -- 1.1 s of extract's 7.6 s at 1,000,000 accounts.
 -- Limits and cool-off dates are reconstructed as of the review date from limit_ledger, so a re-run

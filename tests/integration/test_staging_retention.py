@@ -128,14 +128,19 @@ def test_on_postgres_a_run_in_flight_or_a_busy_table_makes_the_night_delete_inst
     assert _staged_runs(postgres_warehouse)["review_inputs"] == {(str(SECOND_DATE), "dry_run")}
 
 
-def test_init_drops_the_key_an_older_review_inputs_had(postgres_warehouse):
-    with postgres_warehouse.begin() as conn:  # a warehouse made before review_inputs lost its key
-        conn.exec_driver_sql("alter table review_inputs add primary key (review_date, run_mode, account_id)")
-    key = "select count(*) from pg_constraint where conrelid = 'review_inputs'::regclass and contype = 'p'"
-    assert scalar(postgres_warehouse, key) == 1
+def test_init_drops_the_keys_older_staging_tables_had(postgres_warehouse):
+    keys = {"review_inputs": "review_date, run_mode, account_id",
+            "staged_decisions": "review_date, run_mode, account_id, arm",
+            "staged_traces": "review_date, run_mode, account_id, arm, step"}
+    with postgres_warehouse.begin() as conn:  # a warehouse made before the staging tables lost their keys
+        for table_name, columns in keys.items():
+            conn.exec_driver_sql(f"alter table {table_name} add primary key ({columns})")
+    count = ("select count(*) from pg_constraint where contype = 'p' and conrelid in "
+             "('review_inputs'::regclass, 'staged_decisions'::regclass, 'staged_traces'::regclass)")
+    assert scalar(postgres_warehouse, count) == 3
     with postgres_warehouse.begin() as conn:
         db.init_db(conn)
-    assert scalar(postgres_warehouse, key) == 0
+    assert scalar(postgres_warehouse, count) == 0
 
 
 def test_on_postgres_a_run_that_staged_while_the_night_waited_for_the_lock_is_kept(postgres_warehouse, monkeypatch):

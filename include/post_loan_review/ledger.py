@@ -25,7 +25,7 @@ def apply_limit_changes(conn: Connection, run: ReviewRun,
         raise ValueError("a dry run applies nothing; apply_limit_changes needs a live run")
     params = {"review_date": run.review_date, **shard.params()}
     if db.is_postgres(conn):
-        db.execute(conn, "apply/plan_self_inserts")
+        db.execute_script(conn, "apply/plan_self_inserts")
     failpoint("apply:before")
     if db.is_postgres(conn):
         counts, changes = _apply_in_one_statement(conn, params)

@@ -113,6 +113,27 @@ def test_a_failed_shard_leaves_the_others_committed_and_retries_alone(warehouse,
     assert scalar(warehouse, "select count(*) from staged_decisions") == len(staged)
 
 
+def test_shards_run_again_or_split_otherwise_stage_each_decision_and_trace_once(engine):
+    # the staging tables have no keys (sql/schema/10_staged_decisions.sql): each shard's delete
+    # of its own rows is what keeps a second run of it, or a run of another split, from doubling them
+    load_portfolio(engine, accounts=3000)
+    three = validated_run(FIRST_DATE, 3)
+    for shard in range(3):
+        stages.reassess_accounts(three, shard)
+    stages.reassess_accounts(three, 1)  # a committed shard cleared in the UI and run again
+    two = {**three, "shard_count": 2, "shards": [0, 1]}  # a later run of the date split in two
+    stages.reassess_accounts(two, 0)
+    stages.reassess_accounts(two, 1)
+    decisions = ("select count(*) from (select account_id, arm from staged_decisions "
+                 "group by account_id, arm having count(*) > 1) as doubled")
+    traces = ("select count(*) from (select account_id, arm, step from staged_traces "
+              "group by account_id, arm, step having count(*) > 1) as doubled")
+    assert scalar(engine, decisions) == 0
+    assert scalar(engine, traces) == 0
+    assert scalar(engine, "select count(*) from staged_traces") > 0
+    assert stages.check_portfolio(two)["accounts_reviewed"] == scalar(engine, "select count(*) from review_inputs")
+
+
 def test_the_gate_judges_the_share_of_bad_rows_over_the_book_not_per_shard(warehouse):
     load_portfolio(warehouse, accounts=6000)
     ids = _account_ids(warehouse)

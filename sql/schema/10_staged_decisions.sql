@@ -3,8 +3,8 @@
 -- Grain: one row per account per review date per run mode per policy arm; exactly one arm of an
 -- account applies (champion, or challenger for its share in a live experiment).
 -- No primary key, as review_inputs has none: each reassessment shard deletes its rows and writes
--- its accounts' decisions once (one review_inputs row per account), a newer attempt of a shard
--- takes over from an older one before either commits (stage_attempts), check_portfolio stops a
+-- its accounts' decisions once (one review_inputs row per account), an attempt that a newer
+-- attempt of its shard took over from cannot commit (stage_attempts), check_portfolio stops a
 -- run whose count of decisions is not its count of staged inputs, and apply records them into
 -- limit_decisions, whose key refuses a second decision. On PostgreSQL the key cost more than the
 -- rows: 10,000,000 decisions written shard by shard took 27.8 s with it and 9.8 s without, as

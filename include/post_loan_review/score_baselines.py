@@ -52,6 +52,5 @@ def _locked(conn: Connection, night: date, baseline_days: int) -> bool:
     ends; whether it is still there."""
     if not db.is_postgres(conn):
         return True  # the extract's transaction holds SQLite's only write lock
-    return not db.read_frame(conn, "review/lock_score_baseline_night",
-                             {"locked_date": night, "baseline_days": baseline_days}).empty
-
+    return db.read_date(conn, "review/lock_score_baseline_night",
+                        {"locked_date": night, "baseline_days": baseline_days}) is not None

@@ -12,8 +12,9 @@ interpreter per task instead), in the DAG's order and two at a time where the DA
 tasks run side by side (the two worker slots of this 2-core machine): extraction beside the
 validation shards, then the reassessment shards, then the apply shards; with
 ``ceil(accounts / SHARD_ACCOUNTS)`` shards, at least two. It then measures the floor, prints one
-line per stage (wall seconds and the peak RSS of that stage's largest process), the whole review's
-wall time, accounts per second, and the ratio review / floor. The database is dropped whatever
+line per stage (wall seconds, the CPU seconds the whole machine spent during it, and the peak RSS
+of that stage's largest process), the whole review's wall time, accounts per second, the ratio
+review / floor, and the same ratio of CPU seconds. The database is dropped whatever
 happens. The breaker is treated as approved: the bench measures the work, not a person.
 """
 
@@ -54,6 +55,20 @@ def bench_database() -> Iterator[str]:
         with admin.connect() as conn:
             conn.execute(text(f'drop database if exists "{name}" with (force)'))
         admin.dispose()
+
+
+def machine_cpu_seconds() -> float:
+    """CPU seconds every core of this machine has spent busy since boot (/proc/stat: user, nice,
+    system, irq, softirq; not the time a hypervisor gave to other guests), 0.0 where there is no /proc/stat. A step's difference counts
+    the work of its task processes, their PostgreSQL backends and parallel workers alike: the
+    work the step cost, where wall seconds show how well two cores shared it."""
+    try:
+        with open("/proc/stat") as stat:
+            fields = stat.readline().split()
+    except OSError:
+        return 0.0
+    user, nice, system, _idle, _iowait, irq, softirq = (int(value) for value in fields[1:8])
+    return (user + nice + system + irq + softirq) / os.sysconf("SC_CLK_TCK")
 
 
 def _in_child(env: dict[str, str], function: str, *args: Any) -> tuple[Any, float, float]:
@@ -194,12 +209,12 @@ def floor(review_date: date) -> dict[str, float]:
     with db.engine().connect() as conn, conn.begin() as transaction:
         decisions = db.read_frame(conn, "bench/staged_decisions", params, date_columns=("review_date",))
         conn.exec_driver_sql("create table floor_decisions (like staged_decisions including all)")
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), machine_cpu_seconds()
         rows_out = sum(len(db.read_frame(conn, f"bench/{name}", {"snapshot_date": review_date}))
                        for name in ("score_snapshot", "repayment_snapshot"))
         copied_out = time.perf_counter()
         rows_in = db.bulk_insert(conn, "floor_decisions", decisions)
-        copied_in = time.perf_counter()
+        copied_in, copied_in_cpu = time.perf_counter(), machine_cpu_seconds()
         transaction.rollback()
     with db.engine().connect() as conn, conn.begin() as transaction:
         conn.exec_driver_sql("create temporary table floor_decisions (like staged_decisions including all)")
@@ -208,25 +223,28 @@ def floor(review_date: date) -> dict[str, float]:
         copied_in_temporary = time.perf_counter() - started_temporary
         transaction.rollback()
     return {"copy_out_s": copied_out - started, "copy_in_s": copied_in - copied_out,
+            "cpu_s": copied_in_cpu - started_cpu,
             "copy_in_temporary_s": copied_in_temporary, "rows_out": rows_out, "rows_in": rows_in}
 
 
 def review(env: dict[str, str], shard_count: int, review_date: date = REVIEW_DATE
-           ) -> tuple[list[tuple[str, float, float]], float]:
-    """Every task as its own process, in the DAG's order; per step (name, wall s, peak RSS MiB),
-    and the total. A step of several tasks runs them WORKER_SLOTS at a time, as the DAG lets
+           ) -> tuple[list[tuple[str, float, float | None, float]], float, float]:
+    """Every task as its own process, in the DAG's order; per step (name, wall s, machine CPU s,
+    peak RSS MiB; a task of a step of several has no CPU figure of its own), the total wall
+    seconds and the total CPU seconds. A step of several tasks runs them WORKER_SLOTS at a time, as the DAG lets
     them run: extraction beside the validation shards, then the reassessment shards, then the
     apply shards."""
-    timings: list[tuple[str, float, float]] = []
-    began = time.perf_counter()
+    timings: list[tuple[str, float, float | None, float]] = []
+    began, began_cpu = time.perf_counter(), machine_cpu_seconds()
 
     def side_by_side(label: str, tasks: list[tuple[str, tuple]]) -> list[Any]:
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), machine_cpu_seconds()
         with _pool(WORKER_SLOTS) as pool:
             done = [f.result() for f in [pool.submit(_in_child, env, "stage", name, *args) for name, args in tasks]]
-        timings.append((label, time.perf_counter() - started, max(peak for _, _, peak in done)))
+        timings.append((label, time.perf_counter() - started, machine_cpu_seconds() - started_cpu,
+                        max(peak for _, _, peak in done)))
         if len(tasks) > 1:  # each task's own time, under the step's wall time
-            timings.extend((f"  {name}", seconds, peak) for (name, _), (_, seconds, peak) in zip(tasks, done))
+            timings.extend((f"  {name}", seconds, None, peak) for (name, _), (_, seconds, peak) in zip(tasks, done))
         return [result for result, _, _ in done]
 
     def one(name: str, *args: Any) -> Any:
@@ -242,18 +260,18 @@ def review(env: dict[str, str], shard_count: int, review_date: date = REVIEW_DAT
     side_by_side(f"apply_limit_changes x{len(shards)}", [("apply_limit_changes", args) for args in shards])
     one("queue_notifications", run)
     one("build_report", run)
-    return timings, time.perf_counter() - began
+    return timings, time.perf_counter() - began, machine_cpu_seconds() - began_cpu
 
 
 def main(sizes: list[int]) -> None:
-    print(f"{'accounts':>11}  {'step':<30} {'wall s':>8} {'peak RSS MiB':>13}")
+    print(f"{'accounts':>11}  {'step':<30} {'wall s':>8} {'CPU s':>7} {'peak RSS MiB':>13}")
     for accounts in sizes:
         shard_count = FIXED_SHARDS or max(2, math.ceil(accounts / SHARD_ACCOUNTS))
         with bench_database() as url, tempfile.TemporaryDirectory() as reports:
             env = {"PLR_DATABASE_URL": url, "PLR_REPORT_DIR": reports, "GX_ANALYTICS_ENABLED": "false"}
             with _pool(1) as pool:
                 rows, seconds, peak = pool.submit(_in_child, env, "load_book", accounts).result()
-            print(f"{accounts:>11,}  {'(set-up) load ' + format(rows, ',') + ' rows':<30} {seconds:>8.1f} {peak:>13,.0f}")
+            print(f"{accounts:>11,}  {'(set-up) load ' + format(rows, ',') + ' rows':<30} {seconds:>8.1f} {'':>7} {peak:>13,.0f}")
             if SCORE_HISTORY_DAYS > 2:
                 with _pool(1) as pool:
                     rows, seconds, _ = pool.submit(_in_child, env, "copy_score_history",
@@ -261,7 +279,7 @@ def main(sizes: list[int]) -> None:
                 print(f"{accounts:>11,}  {'(set-up) ' + format(rows, ',') + ' earlier scores':<30} {seconds:>8.1f}")
             if EARLIER_NIGHTS:
                 night = REVIEW_DATE - timedelta(days=1)
-                _, seconds = review(env, shard_count, night)
+                _, seconds, _ = review(env, shard_count, night)
                 print(f"{accounts:>11,}  {'(set-up) review ' + str(night):<30} {seconds:>8.1f}")
                 for nights, copy, kept in ((EARLIER_NIGHTS, "copy_earlier_nights", "staged"),
                                            (HISTORY_NIGHTS, "copy_recorded_history", "recorded")):
@@ -270,21 +288,24 @@ def main(sizes: list[int]) -> None:
                             _, seconds, _ = pool.submit(_in_child, env, copy, night, nights - 1).result()
                         label = f"(set-up) {nights - 1} more nights {kept}"
                         print(f"{accounts:>11,}  {label:<30} {seconds:>8.1f}")
-            timings, total = review(env, shard_count)
-            for name, seconds, peak in timings:
-                print(f"{accounts:>11,}  {name:<30} {seconds:>8.1f} {peak:>13,.0f}")
+            timings, total, total_cpu = review(env, shard_count)
+            for name, seconds, cpu, peak in timings:
+                shown_cpu = "" if cpu is None else f"{cpu:.1f}"
+                print(f"{accounts:>11,}  {name:<30} {seconds:>8.1f} {shown_cpu:>7} {peak:>13,.0f}")
             with _pool(1) as pool:
                 measured, _, floor_peak = pool.submit(_in_child, env, "floor", REVIEW_DATE).result()
             floor_s = measured["copy_out_s"] + measured["copy_in_s"]
             floor_temporary_s = measured["copy_out_s"] + measured["copy_in_temporary_s"]
-            print(f"{accounts:>11,}  {'floor: COPY out snapshots':<30} {measured['copy_out_s']:>8.1f} {floor_peak:>13,.0f}")
+            print(f"{accounts:>11,}  {'floor: COPY out snapshots':<30} {measured['copy_out_s']:>8.1f} {'':>7} {floor_peak:>13,.0f}")
             print(f"{accounts:>11,}  {'floor: COPY in decisions':<30} {measured['copy_in_s']:>8.1f}")
             print(f"{accounts:>11,}  {'  (into a temporary table)':<30} {measured['copy_in_temporary_s']:>8.1f}")
-            largest = max(peak for _, _, peak in timings)
+            print(f"{accounts:>11,}  {'floor: out + in':<30} {floor_s:>8.1f} {measured['cpu_s']:>7.1f}")
+            largest = max(peak for _, _, _, peak in timings)
             print(f"{accounts:>11,}  WHOLE REVIEW {total:.1f} s with {shard_count} shards = "
                   f"{accounts / total:,.0f} accounts/s; floor {floor_s:.1f} s; review / floor = {total / floor_s:.2f} "
                   f"({total / floor_temporary_s:.2f} against the floor into a temporary table); "
-                  f"largest process {largest:,.0f} MiB", flush=True)
+                  f"largest process {largest:,.0f} MiB; machine CPU {total_cpu:.1f} s against the floor's "
+                  f"{measured['cpu_s']:.1f} s = {total_cpu / measured['cpu_s']:.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -59,9 +59,10 @@ def bench_database() -> Iterator[str]:
 
 def machine_cpu_seconds() -> float:
     """CPU seconds every core of this machine has spent busy since boot (/proc/stat: user, nice,
-    system, irq, softirq; not the time a hypervisor gave to other guests), 0.0 where there is no /proc/stat. A step's difference counts
-    the work of its task processes, their PostgreSQL backends and parallel workers alike: the
-    work the step cost, where wall seconds show how well two cores shared it."""
+    system, irq, softirq; not the time a hypervisor gave to other guests), or 0.0 where there is
+    no /proc/stat. A step's difference counts the work of its task processes, their PostgreSQL
+    backends and parallel workers alike: the work the step cost, where wall seconds show how well
+    two cores shared it."""
     try:
         with open("/proc/stat") as stat:
             fields = stat.readline().split()
@@ -231,9 +232,9 @@ def review(env: dict[str, str], shard_count: int, review_date: date = REVIEW_DAT
            ) -> tuple[list[tuple[str, float, float | None, float]], float, float]:
     """Every task as its own process, in the DAG's order; per step (name, wall s, machine CPU s,
     peak RSS MiB; a task of a step of several has no CPU figure of its own), the total wall
-    seconds and the total CPU seconds. A step of several tasks runs them WORKER_SLOTS at a time, as the DAG lets
-    them run: extraction beside the validation shards, then the reassessment shards, then the
-    apply shards."""
+    seconds and the total CPU seconds. A step of several tasks runs them WORKER_SLOTS at a time,
+    as the DAG lets them run: extraction beside the validation shards, then the reassessment
+    shards, then the apply shards."""
     timings: list[tuple[str, float, float | None, float]] = []
     began, began_cpu = time.perf_counter(), machine_cpu_seconds()
 
@@ -271,7 +272,8 @@ def main(sizes: list[int]) -> None:
             env = {"PLR_DATABASE_URL": url, "PLR_REPORT_DIR": reports, "GX_ANALYTICS_ENABLED": "false"}
             with _pool(1) as pool:
                 rows, seconds, peak = pool.submit(_in_child, env, "load_book", accounts).result()
-            print(f"{accounts:>11,}  {'(set-up) load ' + format(rows, ',') + ' rows':<30} {seconds:>8.1f} {'':>7} {peak:>13,.0f}")
+            label = f"(set-up) load {rows:,} rows"
+            print(f"{accounts:>11,}  {label:<30} {seconds:>8.1f} {'':>7} {peak:>13,.0f}")
             if SCORE_HISTORY_DAYS > 2:
                 with _pool(1) as pool:
                     rows, seconds, _ = pool.submit(_in_child, env, "copy_score_history",
@@ -296,16 +298,18 @@ def main(sizes: list[int]) -> None:
                 measured, _, floor_peak = pool.submit(_in_child, env, "floor", REVIEW_DATE).result()
             floor_s = measured["copy_out_s"] + measured["copy_in_s"]
             floor_temporary_s = measured["copy_out_s"] + measured["copy_in_temporary_s"]
-            print(f"{accounts:>11,}  {'floor: COPY out snapshots':<30} {measured['copy_out_s']:>8.1f} {'':>7} {floor_peak:>13,.0f}")
+            print(f"{accounts:>11,}  {'floor: COPY out snapshots':<30} {measured['copy_out_s']:>8.1f} {'':>7} "
+                  f"{floor_peak:>13,.0f}")
             print(f"{accounts:>11,}  {'floor: COPY in decisions':<30} {measured['copy_in_s']:>8.1f}")
             print(f"{accounts:>11,}  {'  (into a temporary table)':<30} {measured['copy_in_temporary_s']:>8.1f}")
             print(f"{accounts:>11,}  {'floor: out + in':<30} {floor_s:>8.1f} {measured['cpu_s']:>7.1f}")
             largest = max(peak for _, _, _, peak in timings)
+            cpu_ratio = (f"machine CPU {total_cpu:.1f} s against the floor's {measured['cpu_s']:.1f} s = "
+                         f"{total_cpu / measured['cpu_s']:.2f}" if measured["cpu_s"] else "no CPU figures here")
             print(f"{accounts:>11,}  WHOLE REVIEW {total:.1f} s with {shard_count} shards = "
                   f"{accounts / total:,.0f} accounts/s; floor {floor_s:.1f} s; review / floor = {total / floor_s:.2f} "
                   f"({total / floor_temporary_s:.2f} against the floor into a temporary table); "
-                  f"largest process {largest:,.0f} MiB; machine CPU {total_cpu:.1f} s against the floor's "
-                  f"{measured['cpu_s']:.1f} s = {total_cpu / measured['cpu_s']:.2f}", flush=True)
+                  f"largest process {largest:,.0f} MiB; {cpu_ratio}", flush=True)
 
 
 if __name__ == "__main__":

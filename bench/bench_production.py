@@ -204,7 +204,8 @@ def floor(review_date: date) -> dict[str, float]:
     """COPY the two snapshots of the date out into data frames, and the run's decisions back in:
     into a table like ``staged_decisions`` (logged, as every table the review writes is), and, for
     comparison with figures before 2026-11-29, into a temporary table, which PostgreSQL does not
-    write to its WAL. Nothing is kept."""
+    write to its WAL; and the COPY out of every input the policy reads (``every_input_out``).
+    Nothing is kept."""
     from post_loan_review import db
 
     params = {"review_date": review_date, "run_mode": "live"}
@@ -230,12 +231,11 @@ def floor(review_date: date) -> dict[str, float]:
             **every_input_out(review_date)}
 
 
-def every_input_out(review_date: date) -> dict[str, float]:
+def every_input_out(review_date: date) -> dict[str, float | int]:
     """The floor's COPY out widened to every input the policy reads: the accounts, the score
     snapshots of the date and of the date before it, the repayment, spending and credit-inquiry
     snapshots, and the security events and income verifications of the policy's windows, each
-    read into a data frame and let go before the next (all at once would hold about twice the
-    two snapshots' memory again)."""
+    read into a data frame and let go before the next, as the floor's two snapshots are."""
     from post_loan_review import db, snapshots
     from post_loan_review.config import settings
     from post_loan_review.policy import load_policy

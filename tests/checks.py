@@ -33,6 +33,13 @@ def scalar(engine, sql: str, **params):
         return conn.execute(text(sql), params).scalar()
 
 
+def keys_staged_twice(engine, table_name: str, key: str) -> int:
+    """How many values of ``key`` (a column list) occur more than once in the staging table
+    ``table_name``, which has no primary key to refuse them."""
+    return scalar(engine, f"select count(*) from (select {key} from {table_name} "
+                          f"group by {key} having count(*) > 1) as doubled")
+
+
 def check_night(engine, review_date, arms: int = 1):
     reviewable = scalar(engine, "select count(*) from accounts where status <> 'closed'")
     decided = scalar(engine, "select count(*) from limit_decisions where review_date = :d", d=review_date)

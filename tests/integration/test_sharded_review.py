@@ -8,7 +8,7 @@ from concurrent.futures import ThreadPoolExecutor
 import numpy as np
 import pandas as pd
 import pytest
-from checks import scalar
+from checks import keys_staged_twice, scalar
 from conftest import FIRST_DATE, load_portfolio, reassessed_run, validated_run
 from sqlalchemy import text
 
@@ -124,12 +124,8 @@ def test_shards_run_again_or_split_otherwise_stage_each_decision_and_trace_once(
     two = {**three, "shard_count": 2, "shards": [0, 1]}  # a later run of the date split in two
     stages.reassess_accounts(two, 0)
     stages.reassess_accounts(two, 1)
-    decisions = ("select count(*) from (select account_id, arm from staged_decisions "
-                 "group by account_id, arm having count(*) > 1) as doubled")
-    traces = ("select count(*) from (select account_id, arm, step from staged_traces "
-              "group by account_id, arm, step having count(*) > 1) as doubled")
-    assert scalar(engine, decisions) == 0
-    assert scalar(engine, traces) == 0
+    assert keys_staged_twice(engine, "staged_decisions", "account_id, arm") == 0
+    assert keys_staged_twice(engine, "staged_traces", "account_id, arm, step") == 0
     assert scalar(engine, "select count(*) from staged_traces") > 0
     assert stages.check_portfolio(two)["accounts_reviewed"] == scalar(engine, "select count(*) from review_inputs")
 

@@ -4,7 +4,7 @@ took over (a zombie worker, a cleared task) has its writes refused and rolled ba
 from __future__ import annotations
 
 import pytest
-from checks import checksums, scalar
+from checks import checksums, keys_staged_twice, scalar
 from conftest import SECOND_DATE, load_portfolio, reassessed_run, validated_run
 
 from post_loan_review import ledger, reassess, runs, stages
@@ -67,9 +67,7 @@ def test_two_attempts_of_a_reassessment_shard_at_once_stage_one_decision_each_on
     monkeypatch.setattr(reassess, "reassess_accounts", real_reassess)
     stages.reassess_accounts(run_xcom, 1)
 
-    doubled = ("select count(*) from (select account_id, arm from staged_decisions "
-               "group by account_id, arm having count(*) > 1) as doubled")
-    assert scalar(postgres_warehouse, doubled) == 0
+    assert keys_staged_twice(postgres_warehouse, "staged_decisions", "account_id, arm") == 0
     assert stages.check_portfolio(run_xcom)["accounts_reviewed"] == scalar(
         postgres_warehouse, "select count(*) from review_inputs")
 

@@ -46,9 +46,11 @@ def breaker_verdict(groups: pd.DataFrame, psi: float | None, previous: date | No
     return {**figures, "breached": bool(reasons), "reasons": reasons}
 
 
-def check_portfolio(conn: Connection, run: ReviewRun, policy: Policy) -> dict[str, Any]:
-    """The run's portfolio figures against the policy's guards; ``breached`` and why."""
-    groups = db.read_frame(conn, "report/decision_counts", {"review_date": run.review_date, "run_mode": run.run_mode})
+def check_portfolio(conn: Connection, run: ReviewRun, policy: Policy, shard_count: int = 1) -> dict[str, Any]:
+    """The run's portfolio figures against the policy's guards, from the decisions its
+    ``shard_count`` reassessment shards counted; ``breached`` and why."""
+    groups = db.read_frame(conn, "report/decision_counts", {"review_date": run.review_date, "run_mode": run.run_mode,
+                                                            "shard_count": shard_count})
     previous = previous_snapshot_date(conn, run.review_date)
     psi = psi_from_counts(score_counts(conn, previous), score_counts(conn, run.review_date)) if previous else None
     return breaker_verdict(groups, psi, previous, policy)

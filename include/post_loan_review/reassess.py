@@ -17,7 +17,7 @@ import numpy as np
 import pandas as pd
 from sqlalchemy import Connection
 
-from post_loan_review import db
+from post_loan_review import db, shard_counts
 from post_loan_review.features import build_features
 from post_loan_review.guardrails import GuardrailEvent, apply_guardrails
 from post_loan_review.policy import MAX_REASONS, Evaluation, Policy, evaluate, load_policy
@@ -135,8 +135,8 @@ def decide(inputs: pd.DataFrame, run: ReviewRun, policy: Policy, quarantined_acc
 
 
 def reassess_accounts(conn: Connection, run: ReviewRun, policy: Policy, shard: Shard = WHOLE_BOOK) -> dict[str, int]:
-    """Decide every staged account of one shard of the run; replace the shard's staged decisions
-    and traces. Only the shard's rows are in memory."""
+    """Decide every staged account of one shard of the run; replace the shard's staged decisions,
+    traces and counts (``shard_counts``). Only the shard's rows are in memory."""
     params = {"review_date": run.review_date, "run_mode": run.run_mode, **shard.params()}
     inputs = db.read_frame(conn, "review/review_inputs", params,
                            date_columns=("last_decrease_date", "last_increase_date"))
@@ -146,6 +146,7 @@ def reassess_accounts(conn: Connection, run: ReviewRun, policy: Policy, shard: S
     db.execute(conn, "review/clear_staged_traces", params)
     db.bulk_insert(conn, "staged_decisions", decided.decisions)
     db.bulk_insert(conn, "staged_traces", decided.traces)
+    shard_counts.record(conn, run, shard, decided.decisions)
     applied = decided.decisions[decided.decisions["applies"]]
     counts = applied["action"].value_counts()
     return {"shard": shard.label, "accounts_reviewed": len(applied), "traces": len(decided.traces),

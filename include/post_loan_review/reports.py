@@ -7,7 +7,8 @@
 - ``decisions.csv``: every staged decision of the run, all columns, full ids, money in fen;
 - ``summary.json``: the run's numbers, also returned by :func:`build_report`.
 
-Totals are aggregated in SQL (``sql/report/``) and the CSV is streamed in batches, so a run of
+Totals are aggregated in SQL (``sql/report/``), those of the decisions from what the
+reassessment shards counted (``shard_counts``), and the CSV is streamed in batches, so a run of
 millions of accounts never sits in memory. Each file is written under a temporary name beside it
 and moved into place with ``os.replace``, so a re-run replaces it whole and a reader never sees
 half a file.
@@ -356,10 +357,12 @@ def _fairness_summary(fairness: Mapping[str, Any]) -> dict[str, Any]:
                        for attribute in fairness["attributes"] for group in attribute["groups"]]}
 
 
-def build_report(conn: Connection, run: ReviewRun, report_dir: Path, not_applied: str | None = None) -> dict[str, Any]:
+def build_report(conn: Connection, run: ReviewRun, report_dir: Path, not_applied: str | None = None,
+                 shard_count: int = 1) -> dict[str, Any]:
     """Write the run's report.html, decisions.csv and summary.json under
     ``report_dir/<review date>/<run mode>/``, and its line of ``review_history``; the summary
-    with the three files' paths."""
+    with the three files' paths. The decisions' totals are those the ``shard_count`` reassessment
+    shards of the run counted (``shard_counts``)."""
     params = {"review_date": run.review_date, "run_mode": run.run_mode}
     folder = Path(report_dir) / run.review_date.isoformat() / run.run_mode
     folder.mkdir(parents=True, exist_ok=True)
@@ -370,7 +373,7 @@ def build_report(conn: Connection, run: ReviewRun, report_dir: Path, not_applied
     # decisions are all it reads)
     with ThreadPoolExecutor(max_workers=1) as pool:
         decisions = pool.submit(_write_decisions_file, conn.engine, params, paths["decisions_path"])
-        summary, html = _render(conn, run, params, not_applied)
+        summary, html = _render(conn, run, params, not_applied, shard_count)
         decisions.result()
     write_atomic(paths["report_path"], lambda handle: handle.write(html))
     write_atomic(paths["summary_path"],
@@ -384,15 +387,16 @@ def _write_decisions_file(engine: Engine, params: Mapping[str, Any], path: Path)
 
 
 def _render(conn: Connection, run: ReviewRun, params: Mapping[str, Any],
-            not_applied: str | None) -> tuple[dict[str, Any], str]:
+            not_applied: str | None, shard_count: int) -> tuple[dict[str, Any], str]:
     """The run's summary and its HTML page, from the aggregates of ``sql/report``; records the
     run's line of review_history on the way (the trend includes it)."""
-    groups = db.read_frame(conn, "report/decision_counts", params)
-    reasons = db.read_frame(conn, "report/reason_counts", params)
+    counted = {**params, "shard_count": shard_count}  # the shards' counts of the decisions
+    groups = db.read_frame(conn, "report/decision_counts", counted)
+    reasons = db.read_frame(conn, "report/reason_counts", counted)
     quality = db.read_frame(conn, "report/quality_results", params)
     quarantined = db.read_frame(conn, "report/quarantined_count", params)
     by_rule = db.read_frame(conn, "report/quarantined_by_rule", params)
-    examples = db.read_frame(conn, "report/largest_changes", params)
+    examples = db.read_frame(conn, "report/largest_changes", counted)
     open_appeals = int(db.read_frame(conn, "report/open_appeals", params)["open_appeals"].iloc[0])
     fairness = report_sections.fairness_slice(
         db.read_frame(conn, "report/fairness_counts", {**params, "review_year": run.review_date.year}))
@@ -463,7 +467,7 @@ def _render(conn: Connection, run: ReviewRun, params: Mapping[str, Any],
         repayment=repayment,
         examples=_examples(examples, policy),
         guardrails=_guardrail_rows(guardrail_events),
-        arms=_arm_rows(db.read_frame(conn, "report/arm_counts", params)),
+        arms=_arm_rows(db.read_frame(conn, "report/arm_counts", counted)),
         quality_rows=_quality_rows(quality),
         accounts_quarantined=int(quarantined["accounts_quarantined"].iloc[0]) if len(quarantined) else 0,
         fairness=fairness,

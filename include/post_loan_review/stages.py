@@ -116,7 +116,8 @@ def check_portfolio(run_xcom: dict, attempt: str | None = None) -> dict[str, Any
     with _stage(run, "check_portfolio", attempt) as conn:
         # every shard has written its decisions: from here on, queries plan on their real size
         db.refresh_statistics(conn, "staged_decisions", "staged_traces")
-        result = portfolio.check_portfolio(conn, run, load_policy(run.policy_version))
+        result = portfolio.check_portfolio(conn, run, load_policy(run.policy_version),
+                                           int(run_xcom.get("shard_count", 1)))
         params = {"review_date": run.review_date, "run_mode": run.run_mode}
         staged = int(db.read_frame(conn, "review/staged_input_count", params)["accounts_staged"].iloc[0])
         staging.require_staged_inputs(conn, run, "check_portfolio", staged)
@@ -172,14 +173,15 @@ def queue_notifications(run_xcom: dict, attempt: str | None = None) -> dict[str,
 
 
 def build_report(run_xcom: dict, attempt: str | None = None) -> dict[str, Any]:
-    run = ReviewRun.from_xcom(run_xcom)
+    run, shard_count = ReviewRun.from_xcom(run_xcom), int(run_xcom.get("shard_count", 1))
     with _stage(run, "build_report", attempt) as conn:
         staging.require_staged_decisions(conn, run, "build_report")
+        staging.require_counted_decisions(conn, run, "build_report", shard_count)
         recorded = db.read_frame(conn, "review/review_run", {"review_date": run.review_date, "run_mode": run.run_mode})
         # still awaiting approval at report time: the approval was rejected or timed out
         waiting = len(recorded) and recorded["status"].iloc[0] == "awaiting_approval"
         not_applied = str(recorded["error_message"].iloc[0]) if waiting else None
-        summary = reports.build_report(conn, run, settings().report_dir, not_applied)
+        summary = reports.build_report(conn, run, settings().report_dir, not_applied, shard_count)
         runs.record(conn, run, "not_applied" if waiting else "reported", report_path=summary["report_path"])
     return summary
 

@@ -55,6 +55,20 @@ def require_staged_decisions(conn: Connection, run: ReviewRun, stage: str) -> No
         raise _lost(stage, run, f"check_portfolio counted {reviewed:,} staged decisions and none is left")
 
 
+def require_counted_decisions(conn: Connection, run: ReviewRun, stage: str, shard_count: int) -> None:
+    """The decisions the ``shard_count`` reassessment shards counted (``shard_counts``) must be
+    those check_portfolio judged: not a split that was decided since, or shards decided by a
+    version that did not count."""
+    reviewed = _recorded(conn, run, "accounts_reviewed")
+    counted = int(db.read_frame(conn, "report/decision_counts", {
+        "review_date": run.review_date, "run_mode": run.run_mode, "shard_count": shard_count})["accounts"].sum())
+    if reviewed is not None and counted != reviewed:
+        raise RuntimeError(
+            f"{stage} {run.review_date} ({run.run_mode}): check_portfolio judged {reviewed:,} decisions but the "
+            f"counts of the {shard_count} reassessment shard(s) hold {counted:,}; nothing was written. Re-run the "
+            f"review of {run.review_date} from reassess_accounts with {shard_count} shard(s).")
+
+
 def clear_finished_runs(conn: Connection, run: ReviewRun) -> str:
     """Delete the staged rows of the runs of earlier dates that are over (reported, or not applied
     after a rejected approval) and of past simulations. Runs in flight, failed or awaiting

@@ -1,12 +1,14 @@
 -- Decisions of one run per policy arm and action, with whether that arm applied: the report's
--- champion / challenger table. Grain: one row per arm per policy version per action per applies.
+-- champion / challenger table, from what each reassessment shard of the run's split counted.
+-- Grain: one row per arm per policy version per action per applies.
 with
 
-decisions as (
-    select arm, policy_version, action, applies, old_limit_fen, new_limit_fen, old_status, new_status
-    from staged_decisions
+counts as (
+    select arm, policy_version, action, applies, accounts, changes, limit_change_fen
+    from shard_decision_counts
     where review_date = :review_date
       and run_mode = :run_mode
+      and shard_count = :shard_count
 ),
 
 final as (
@@ -15,10 +17,10 @@ final as (
         policy_version,
         action,
         case when applies then 1 else 0 end as applies,
-        count(*) as accounts,
-        sum(case when new_limit_fen <> old_limit_fen or new_status <> old_status then 1 else 0 end) as changes,
-        sum(new_limit_fen - old_limit_fen) as limit_change_fen
-    from decisions
+        cast(sum(accounts) as bigint) as accounts,
+        cast(sum(changes) as bigint) as changes,
+        cast(sum(limit_change_fen) as bigint) as limit_change_fen
+    from counts
     group by arm, policy_version, action, applies
 )
 

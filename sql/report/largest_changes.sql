@@ -1,9 +1,10 @@
 -- The changes of one run that removed the most drawable exposure, restorations last: examples
--- for the report, which masks their account ids.
+-- for the report, which masks their account ids. Each reassessment shard of the run's split kept
+-- its own ten (shard_counts.py), so the run's ten are among them.
 -- Grain: one row per changed account, at most 10.
 with
 
-decisions as (
+changes as (
     select
         account_id,
         action,
@@ -13,25 +14,17 @@ decisions as (
         new_status,
         reason_1,
         reason_2,
-        guardrail
-    from staged_decisions
+        guardrail,
+        exposure_removed_fen
+    from shard_largest_changes
     where review_date = :review_date
       and run_mode = :run_mode
-      and applies  -- the arm that decides each account
-      and (new_limit_fen <> old_limit_fen or new_status <> old_status)
-),
-
-measured as (
-    select
-        decisions.*,
-        (case when old_status = 'active' then old_limit_fen else 0 end)
-            - (case when new_status = 'active' then new_limit_fen else 0 end) as exposure_removed_fen
-    from decisions
+      and shard_count = :shard_count
 ),
 
 final as (
     select *
-    from measured
+    from changes
     order by exposure_removed_fen desc, account_id
     limit 10
 )

@@ -1,40 +1,23 @@
 -- Reason codes of one run's decisions, counted over reason_1..reason_4, with the exposure the
--- decisions carrying each code moved (drawable limit after minus before, in fen).
--- Grain: one row per reason code. A code appears at most once per decision, so its count is the
--- number of accounts it was given to.
+-- decisions carrying each code moved (drawable limit after minus before, in fen): the sums of
+-- what each reassessment shard of the run's split counted (shard_counts.py).
+-- Grain: one row per reason code; its count is the number of accounts it was given to.
 with
 
-decisions as (
-    select
-        reason_1,
-        reason_2,
-        reason_3,
-        reason_4,
-        case when new_status = 'active' then new_limit_fen else 0 end
-            - case when old_status = 'active' then old_limit_fen else 0 end as exposure_change_fen
-    from staged_decisions
+counts as (
+    select code, accounts, exposure_change_fen
+    from shard_reason_counts
     where review_date = :review_date
       and run_mode = :run_mode
-      and applies  -- the arm that decides each account
-),
-
-reasons as (
-    select reason_1 as code, exposure_change_fen from decisions
-    union all
-    select reason_2 as code, exposure_change_fen from decisions
-    union all
-    select reason_3 as code, exposure_change_fen from decisions
-    union all
-    select reason_4 as code, exposure_change_fen from decisions
+      and shard_count = :shard_count
 ),
 
 final as (
     select
         code,
-        count(*) as accounts,
+        cast(sum(accounts) as bigint) as accounts,
         cast(sum(exposure_change_fen) as bigint) as exposure_change_fen
-    from reasons
-    where code is not null
+    from counts
     group by code
 )
 

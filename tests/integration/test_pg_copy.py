@@ -13,18 +13,20 @@ import pytest
 from conftest import SECOND_DATE, load_portfolio
 from sqlalchemy import text
 
-from post_loan_review import db, reports, stages
+from post_loan_review import db, reports, shard_counts, stages
+from post_loan_review.runs import ReviewRun
 from post_loan_review.shards import WHOLE_BOOK, Shard
 
 DRY_RUN = {"review_date": SECOND_DATE, "run_mode": "dry_run"}
+COUNTED = {**DRY_RUN, "shard_count": 1}  # the counts of the fixture's decisions, as one shard counts them
 # query, parameters, date columns as its callers ask, columns to sort by when it has no order
 QUERIES = [
     ("review/review_inputs", {**DRY_RUN, **Shard(1, 2).params()}, ("review_date", "last_decrease_date", "last_increase_date"), None),
     ("report/decisions", DRY_RUN, (), None),
-    ("report/decision_counts", DRY_RUN, (), ["action", "guardrail"]),
-    ("report/arm_counts", DRY_RUN, (), None),
-    ("report/reason_counts", DRY_RUN, (), ["code"]),
-    ("report/largest_changes", DRY_RUN, (), None),
+    ("report/decision_counts", COUNTED, (), ["action", "guardrail"]),
+    ("report/arm_counts", COUNTED, (), None),
+    ("report/reason_counts", COUNTED, (), ["code"]),
+    ("report/largest_changes", COUNTED, (), None),
     ("report/quarantined_count", DRY_RUN, (), None),
     ("review/snapshot_row_counts", {"snapshot_date": SECOND_DATE}, (), None),
     ("review/repayment_snapshot_rows", {"snapshot_date": SECOND_DATE, **WHOLE_BOOK.params()}, ("snapshot_date",),
@@ -43,6 +45,9 @@ def reviewed(warehouse, postgres_warehouse, monkeypatch):
         stages.review(SECOND_DATE, dry_run=True)
         with engine.begin() as conn:
             db.bulk_insert(conn, "staged_decisions", _odd_decisions())
+            # every staged decision, the odd ones too, counted as one shard of the whole book
+            staged = pd.read_sql(text("select * from staged_decisions where run_mode = 'dry_run'"), conn)
+            shard_counts.record(conn, ReviewRun(SECOND_DATE, "dry_run", "v1"), WHOLE_BOOK, staged)
     return engines
 
 
@@ -101,7 +106,7 @@ def test_read_frame_keeps_nulls_empty_strings_nan_and_money_apart(reviewed):
     assert odd["guardrail"].isna().tolist() == [True, False] and odd["guardrail"].iloc[1] == ""
     assert odd["spend_ratio"].isna().tolist() == [True, False] and odd["spend_ratio"].iloc[1] == 2.0
     assert odd["old_limit_fen"].tolist() == [100_000, 2_000_000_000_000]
-    arms = _read(reviewed["postgres"], "report/arm_counts", DRY_RUN, (), None)
+    arms = _read(reviewed["postgres"], "report/arm_counts", COUNTED, (), None)
     assert arms["limit_change_fen"].dtype == "Int64"  # PostgreSQL's numeric sum, exact, as SQLite's
 
 

@@ -10,8 +10,9 @@ from datetime import date
 import pandas as pd
 import pytest
 
-from post_loan_review import db, drift, reports
+from post_loan_review import db, drift, reports, shard_counts
 from post_loan_review.runs import ReviewRun
+from post_loan_review.shards import WHOLE_BOOK
 
 REVIEW_DATE = date(2026, 11, 20)
 PREVIOUS_DATE = date(2026, 11, 19)
@@ -57,6 +58,13 @@ def decisions_frame(run: ReviewRun, rows) -> pd.DataFrame:
     return pd.DataFrame.from_records(records)
 
 
+def stage(conn, run: ReviewRun, rows) -> None:
+    """Stage ``rows`` as the run's decisions and count them, as one reassessment shard does."""
+    decisions = decisions_frame(run, rows)
+    db.bulk_insert(conn, "staged_decisions", decisions)
+    shard_counts.record(conn, run, WHOLE_BOOK, decisions)
+
+
 def scores_frame(snapshot_date: date, scores: list[int]) -> pd.DataFrame:
     return pd.DataFrame({"account_id": range(100000001, 100000001 + len(scores)),
                          "snapshot_date": pd.Timestamp(snapshot_date), "score": scores, "model_version": "m1"})
@@ -80,11 +88,10 @@ def load_run(engine, previous_scores: list[int] | None = SCORES) -> None:
         "account_id": [100000005, 100000005, 100000006], "rule": ["score_in_range", "score_present", "score_in_range"],
         "column_name": "score", "bad_value": ["990", None, "120"]})
     with engine.begin() as conn:
-        db.bulk_insert(conn, "staged_decisions", decisions_frame(LIVE, LIVE_DECISIONS))
-        db.bulk_insert(conn, "staged_decisions", decisions_frame(DRY, DRY_DECISIONS))
-        # another date's run, which the report of REVIEW_DATE must not count
-        db.bulk_insert(conn, "staged_decisions",
-                       decisions_frame(ReviewRun(PREVIOUS_DATE, "live", "v1"), LIVE_DECISIONS))
+        for run, rows in ((LIVE, LIVE_DECISIONS), (DRY, DRY_DECISIONS),
+                          # another date's run, which the report of REVIEW_DATE must not count
+                          (ReviewRun(PREVIOUS_DATE, "live", "v1"), LIVE_DECISIONS)):
+            stage(conn, run, rows)
         db.bulk_insert(conn, "quality_results", quality)
         db.bulk_insert(conn, "quarantined_rows", quarantined)
         db.bulk_insert(conn, "credit_score_snapshots", scores_frame(REVIEW_DATE, SCORES))
@@ -222,7 +229,7 @@ def test_top_reasons_keep_the_ten_most_frequent(engine, tmp_path):
     rows = [(100000001 + a, "DECREASE", 1000, 900, "active", "active",
              [c for i, c in enumerate(codes) if a < 12 - i][:4], None) for a in range(12)]
     with engine.begin() as conn:
-        db.bulk_insert(conn, "staged_decisions", decisions_frame(LIVE, rows))
+        stage(conn, LIVE, rows)
     summary = build(engine, LIVE, tmp_path / "reports")
     assert [r["code"] for r in summary["top_reasons"]] == codes[:4]
     assert [r["count"] for r in summary["top_reasons"]] == [12, 11, 10, 9]
@@ -231,7 +238,7 @@ def test_top_reasons_keep_the_ten_most_frequent(engine, tmp_path):
             for a in range(12 * 3 + 1)]  # CODE_00 on 4 accounts, every other code on 3
     with engine.begin() as conn:
         conn.exec_driver_sql("delete from staged_decisions")
-        db.bulk_insert(conn, "staged_decisions", decisions_frame(LIVE, rows))
+        stage(conn, LIVE, rows)
     summary = build(engine, LIVE, tmp_path / "reports")
     assert len(summary["top_reasons"]) == 10
     assert summary["top_reasons"][0] == {"code": "CODE_00", "count": 4, "exposure_change_fen": -400}
@@ -281,9 +288,9 @@ def test_a_rerun_overwrites_the_same_files_with_the_same_content(engine, tmp_pat
     assert {key: open(second[key], "rb").read() for key in contents} == contents
 
     # the run changed (one decision fewer): the files follow, nothing stale is left behind
-    with engine.begin() as conn:
-        conn.exec_driver_sql("delete from staged_decisions where account_id = 100000007 and run_mode = 'live' "
-                             "and review_date = '2026-11-20'")
+    with engine.begin() as conn:  # decided again, as a re-run reassessment shard restages and recounts
+        conn.exec_driver_sql("delete from staged_decisions where run_mode = 'live' and review_date = '2026-11-20'")
+        stage(conn, LIVE, [row for row in LIVE_DECISIONS if row[0] != 100000007])
     third = build(engine, LIVE, tmp_path / "reports")
     assert third["accounts_reviewed"] == 6
     assert len(pd.read_csv(third["decisions_path"])) == 6

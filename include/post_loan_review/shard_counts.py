@@ -32,49 +32,53 @@ def _fen(column: pd.Series) -> np.ndarray:
     return column.to_numpy(dtype="int64")
 
 
-def _exposure(limit_fen: pd.Series, status: pd.Series) -> np.ndarray:
-    """The limit a customer can draw: the limit of an active account, else nothing (fen)."""
-    return np.where(status.to_numpy(dtype=object) == "active", _fen(limit_fen), 0)
+def _is_active(status: pd.Series) -> np.ndarray:
+    return (status == "active").to_numpy(dtype=bool)  # compared as strings, never as Python objects
 
 
 def measured(decisions: pd.DataFrame) -> pd.DataFrame:
     """``decisions`` with what each one changed: ``is_change`` (the limit or the status moved),
-    the exposure before and after it and the limit's move, in fen."""
+    the drawable limit (of an active account, else nothing) before and after, and the limit's
+    move, in fen."""
     old_limit, new_limit = _fen(decisions["old_limit_fen"]), _fen(decisions["new_limit_fen"])
     return decisions.assign(
-        is_change=(old_limit != new_limit) | (decisions["old_status"].to_numpy(dtype=object)
-                                              != decisions["new_status"].to_numpy(dtype=object)),
-        exposure_before_fen=_exposure(decisions["old_limit_fen"], decisions["old_status"]),
-        exposure_after_fen=_exposure(decisions["new_limit_fen"], decisions["new_status"]),
+        is_change=(old_limit != new_limit) | (decisions["old_status"] != decisions["new_status"]).to_numpy(dtype=bool),
+        exposure_before_fen=np.where(_is_active(decisions["old_status"]), old_limit, 0),
+        exposure_after_fen=np.where(_is_active(decisions["new_status"]), new_limit, 0),
         limit_change_fen=new_limit - old_limit)
 
 
-def decision_counts(decisions: pd.DataFrame) -> pd.DataFrame:
-    """Decisions per arm, policy version, applies, action and guardrail (null: none acted), with
-    the accounts that changed and the exposure before and after, in fen."""
-    grouped = measured(decisions).assign(accounts=1).groupby(DECISION_GROUP, dropna=False, sort=True)
+def decision_counts(measured_decisions: pd.DataFrame) -> pd.DataFrame:
+    """Decisions (``measured``) per arm, policy version, applies, action and guardrail (null: none
+    acted), with the accounts that changed and the exposure before and after, in fen."""
+    grouped = measured_decisions.assign(accounts=1).groupby(DECISION_GROUP, dropna=False, sort=True)
     counts = grouped[["accounts", "is_change", "exposure_before_fen", "exposure_after_fen", "limit_change_fen"]].sum()
     return counts.rename(columns={"is_change": "changes"}).astype("int64").reset_index()
 
 
-def reason_counts(decisions: pd.DataFrame) -> pd.DataFrame:
-    """Per reason code of the deciding arm's decisions: the accounts it was given to (a code
-    appears once per decision at most) and the exposure those decisions moved, in fen."""
-    deciding = measured(decisions[decisions["applies"].to_numpy(dtype=bool)])
-    moved = deciding["exposure_after_fen"] - deciding["exposure_before_fen"]
-    codes = pd.concat([pd.DataFrame({"code": deciding[f"reason_{k}"].to_numpy(dtype=object), "moved": moved.to_numpy()})
-                       for k in range(1, MAX_REASONS + 1)], ignore_index=True)
-    codes = codes[codes["code"].notna()]
-    counted = codes.groupby("code", sort=True)["moved"].agg(["size", "sum"])
-    return pd.DataFrame({"code": counted.index.astype(object), "accounts": counted["size"].to_numpy(dtype="int64"),
+def _deciding(measured_decisions: pd.DataFrame) -> pd.DataFrame:
+    return measured_decisions[measured_decisions["applies"].to_numpy(dtype=bool)]
+
+
+def reason_counts(measured_decisions: pd.DataFrame) -> pd.DataFrame:
+    """Per reason code of the deciding arm's decisions (``measured``): the accounts it was given
+    to (a code appears once per decision at most) and the exposure those decisions moved, in fen."""
+    deciding = _deciding(measured_decisions)
+    deciding = deciding.assign(moved=deciding["exposure_after_fen"] - deciding["exposure_before_fen"])
+    # one group-by per reason slot (each drops the decisions without a code there), then added up
+    slots = [deciding.groupby(f"reason_{k}", sort=False)["moved"].agg(["size", "sum"]).rename_axis("code")
+             for k in range(1, MAX_REASONS + 1)]
+    counted = pd.concat(slots).groupby(level="code", sort=True).sum()
+    return pd.DataFrame({"code": counted.index.to_numpy(dtype=object), "accounts": counted["size"].to_numpy(dtype="int64"),
                          "exposure_change_fen": counted["sum"].to_numpy(dtype="int64")})
 
 
-def largest_changes(decisions: pd.DataFrame) -> pd.DataFrame:
-    """The deciding arm's changes that removed the most drawable exposure, restorations last, then
-    by account: the first LARGEST_CHANGES, which hold the run's ten wherever they are in the shards."""
-    changed = measured(decisions[decisions["applies"].to_numpy(dtype=bool)])
-    changed = changed[changed["is_change"]]
+def largest_changes(measured_decisions: pd.DataFrame) -> pd.DataFrame:
+    """The deciding arm's changes (``measured``) that removed the most drawable exposure,
+    restorations last, then by account: the first LARGEST_CHANGES, which hold the run's ten
+    wherever they are in the shards."""
+    changed = _deciding(measured_decisions)
+    changed = changed[changed["is_change"].to_numpy(dtype=bool)]
     changed = changed.assign(exposure_removed_fen=changed["exposure_before_fen"] - changed["exposure_after_fen"])
     ranked = changed.sort_values(["exposure_removed_fen", "account_id"], ascending=[False, True], kind="stable")
     return ranked.head(LARGEST_CHANGES)[LARGEST_CHANGE_COLUMNS].reset_index(drop=True)
@@ -87,6 +91,7 @@ def record(conn: Connection, run: ReviewRun, shard: Shard, decisions: pd.DataFra
     db.execute_script(conn, "review/clear_shard_counts", params)
     keys = {"review_date": pd.Timestamp(run.review_date), "run_mode": run.run_mode, "shard_count": shard.count,
             "shard": shard.index}
+    decisions = measured(decisions)
     for table_name, counts in (("shard_decision_counts", decision_counts(decisions)),
                                ("shard_reason_counts", reason_counts(decisions)),
                                ("shard_largest_changes", largest_changes(decisions))):

@@ -3,9 +3,8 @@ reassessment shard while its decisions are still in memory: decisions per arm, p
 guardrail with the exposure they carry (``shard_decision_counts``), reason codes with the exposure
 they moved (``shard_reason_counts``), and the shard's ten largest cuts (``shard_largest_changes``).
 ``sql/report/`` adds the shards of the run's split up. The breaker and the report then read a few
-hundred rows instead of scanning every staged decision again, and at 10,000,000 accounts that work
-is spread over the workers with the shards instead of falling on one task at the end of the night
-(docs/performance.md).
+hundred rows instead of scanning every staged decision again (what that saves, and where it does
+not: docs/performance.md).
 
 A shard replaces its rows each time it decides (keyed by shard count and shard, as the quality
 results of a shard are), in the transaction that replaces its staged decisions, so the counts are

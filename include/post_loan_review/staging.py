@@ -23,7 +23,8 @@ STAGING_TABLES = ("review_inputs", "staged_decisions", "staged_traces")  # as sq
 
 
 class StagingLostError(RuntimeError):
-    """Rows an earlier stage of the run staged are gone (a PostgreSQL crash empties unlogged tables)."""
+    """Rows an earlier stage of the run staged are gone (a PostgreSQL crash empties unlogged tables),
+    or are not those a later stage judged: retrying the stage cannot bring them back."""
 
 
 def _lost(stage: str, run: ReviewRun, what: str) -> StagingLostError:
@@ -63,7 +64,7 @@ def require_counted_decisions(conn: Connection, run: ReviewRun, stage: str, shar
     counted = int(db.read_frame(conn, "report/decision_counts", {
         "review_date": run.review_date, "run_mode": run.run_mode, "shard_count": shard_count})["accounts"].sum())
     if reviewed is not None and counted != reviewed:
-        raise RuntimeError(
+        raise StagingLostError(
             f"{stage} {run.review_date} ({run.run_mode}): check_portfolio judged {reviewed:,} decisions but the "
             f"counts of the {shard_count} reassessment shard(s) hold {counted:,}; nothing was written. Re-run the "
             f"review of {run.review_date} from reassess_accounts with {shard_count} shard(s).")

@@ -16,6 +16,7 @@ from sqlalchemy import text
 
 from post_loan_review import db, stages
 from post_loan_review.policy import Challenger
+from post_loan_review.staging import StagingLostError
 
 # the figures straight from staged_decisions, with no shard counts: what the report's SQL read
 # before the shards counted them (the reason codes are unpivoted in pandas: _staged_reason_counts)
@@ -139,8 +140,9 @@ def test_the_report_refuses_the_counts_of_a_split_the_breaker_did_not_judge(ware
     stages.apply_limit_changes(run, 1)
     reviewed = scalar(warehouse, "select accounts_reviewed from review_runs where run_mode = 'live'")
     # a report task handed another split than the one decided (a version that counted nothing, or
-    # a re-trigger with another shard count whose reassessment never ran)
-    with pytest.raises(RuntimeError, match=rf"check_portfolio judged {reviewed:,} decisions but the counts of the 3 "
+    # a re-trigger with another shard count whose reassessment never ran): it fails without
+    # retries (StagingLostError) and writes no file
+    with pytest.raises(StagingLostError, match=rf"check_portfolio judged {reviewed:,} decisions but the counts of the 3 "
                                            r"reassessment shard\(s\) hold 0; nothing was written"):
         stages.build_report({**run, "shard_count": 3, "shards": [0, 1, 2]})
     assert not (tmp_path / "reports").exists()

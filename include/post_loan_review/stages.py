@@ -61,8 +61,13 @@ def resolve_review_date(review_date: str | date | None, dry_run: bool, policy_ve
     return {**run.to_xcom(), "shard_count": shard_count, "shards": list(range(shard_count))}
 
 
+def _shard_count(run_xcom: dict) -> int:
+    """The shards the run's heavy stages split the book into (one for a run from before shards)."""
+    return int(run_xcom.get("shard_count", 1))
+
+
 def _shard(run_xcom: dict, index: int) -> Shard:
-    return Shard(int(index), int(run_xcom.get("shard_count", 1)))
+    return Shard(int(index), _shard_count(run_xcom))
 
 
 def extract_snapshots(run_xcom: dict, attempt: str | None = None) -> dict[str, Any]:
@@ -91,7 +96,7 @@ def quality_gate(run_xcom: dict, previous_snapshot_date: str | None, attempt: st
     run = ReviewRun.from_xcom(run_xcom)
     previous = date.fromisoformat(previous_snapshot_date) if previous_snapshot_date else None
     with _stage(run, "quality_gate", attempt) as conn:
-        result = quality.quality_gate(conn, run, previous, int(run_xcom.get("shard_count", 1)))
+        result = quality.quality_gate(conn, run, previous, _shard_count(run_xcom))
         runs.record(conn, run, "failed" if result["failure"] else "validated",
                     rows_quarantined=result["rows_quarantined"], error_message=result["failure"])
     # the results are committed above so operators can read them; now stop before any decision
@@ -116,8 +121,7 @@ def check_portfolio(run_xcom: dict, attempt: str | None = None) -> dict[str, Any
     with _stage(run, "check_portfolio", attempt) as conn:
         # every shard has written its decisions: from here on, queries plan on their real size
         db.refresh_statistics(conn, "staged_decisions", "staged_traces")
-        result = portfolio.check_portfolio(conn, run, load_policy(run.policy_version),
-                                           int(run_xcom.get("shard_count", 1)))
+        result = portfolio.check_portfolio(conn, run, load_policy(run.policy_version), _shard_count(run_xcom))
         params = {"review_date": run.review_date, "run_mode": run.run_mode}
         staged = int(db.read_frame(conn, "review/staged_input_count", params)["accounts_staged"].iloc[0])
         staging.require_staged_inputs(conn, run, "check_portfolio", staged)
@@ -173,7 +177,7 @@ def queue_notifications(run_xcom: dict, attempt: str | None = None) -> dict[str,
 
 
 def build_report(run_xcom: dict, attempt: str | None = None) -> dict[str, Any]:
-    run, shard_count = ReviewRun.from_xcom(run_xcom), int(run_xcom.get("shard_count", 1))
+    run, shard_count = ReviewRun.from_xcom(run_xcom), _shard_count(run_xcom)
     with _stage(run, "build_report", attempt) as conn:
         staging.require_staged_decisions(conn, run, "build_report")
         staging.require_counted_decisions(conn, run, "build_report", shard_count)

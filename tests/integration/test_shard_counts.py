@@ -48,11 +48,6 @@ SORTED_BY = {"report/decision_counts": ["action", "guardrail"], "report/arm_coun
              "report/reason_counts": ["code"], "report/largest_changes": None}
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def engine(request):
-    return request.getfixturevalue("warehouse" if request.param == "sqlite" else "postgres_warehouse")
-
-
 @pytest.fixture
 def live_challenger(monkeypatch):
     """v1 with v2 deciding a third of the book live: two arms, both applying to some accounts."""
@@ -106,27 +101,27 @@ def _assert_counts_match_staged_decisions(engine, shard_count: int) -> None:
         _same(_counted(engine, name, shard_count), _expected(engine, name), name)
 
 
-def test_the_shards_counts_add_up_to_what_the_staged_decisions_say(engine, live_challenger):
-    load_portfolio(engine, accounts=3000)
+def test_the_shards_counts_add_up_to_what_the_staged_decisions_say(any_warehouse, live_challenger):
+    load_portfolio(any_warehouse, accounts=3000)
     run = reassessed_run(FIRST_DATE, 3)
-    assert scalar(engine, "select count(distinct arm) from staged_decisions where applies") == 2
-    assert scalar(engine, "select count(distinct shard) from shard_decision_counts where shard_count = 3") == 3
-    _assert_counts_match_staged_decisions(engine, 3)
+    assert scalar(any_warehouse, "select count(distinct arm) from staged_decisions where applies") == 2
+    assert scalar(any_warehouse, "select count(distinct shard) from shard_decision_counts where shard_count = 3") == 3
+    _assert_counts_match_staged_decisions(any_warehouse, 3)
     guard = stages.check_portfolio(run)
-    assert guard["accounts_reviewed"] == scalar(engine, "select count(*) from review_inputs")
+    assert guard["accounts_reviewed"] == scalar(any_warehouse, "select count(*) from review_inputs")
 
 
-def test_a_shard_decided_again_or_a_later_split_is_counted_once(engine):
-    load_portfolio(engine, accounts=3000)
+def test_a_shard_decided_again_or_a_later_split_is_counted_once(any_warehouse):
+    load_portfolio(any_warehouse, accounts=3000)
     three = reassessed_run(FIRST_DATE, 3)
     stages.reassess_accounts(three, 1)  # a committed shard cleared in the UI and run again
-    _assert_counts_match_staged_decisions(engine, 3)
+    _assert_counts_match_staged_decisions(any_warehouse, 3)
 
     two = {**three, "shard_count": 2, "shards": [0, 1]}  # a later run of the date split in two
     for shard in two["shards"]:
         stages.reassess_accounts(two, shard)
-    _assert_counts_match_staged_decisions(engine, 2)
-    assert stages.check_portfolio(two)["accounts_reviewed"] == scalar(engine, "select count(*) from review_inputs")
+    _assert_counts_match_staged_decisions(any_warehouse, 2)
+    assert stages.check_portfolio(two)["accounts_reviewed"] == scalar(any_warehouse, "select count(*) from review_inputs")
 
 
 def test_the_report_refuses_the_counts_of_a_split_the_breaker_did_not_judge(warehouse, tmp_path, monkeypatch):

@@ -9,9 +9,8 @@ postgres on 127.0.0.1:5432), loads a synthetic book (in parts of a million accou
 stays small too), and runs every stage of ``post_loan_review`` for the latest snapshot date as its
 own process, forked as a Celery worker forks a task's process (``--start-method spawn``: a fresh
 interpreter per task instead), in the DAG's order and two at a time where the DAG lets
-tasks run side by side (the two worker slots of this 2-core machine): the extract's plan, then
-its parts (one per shard), beside the validation shards, then the reassessment shards, then the
-apply shards; with
+tasks run side by side (the two worker slots of this 2-core machine): extraction beside the
+validation shards, then the reassessment shards, then the apply shards; with
 ``ceil(accounts / SHARD_ACCOUNTS)`` shards, at least two. It then measures the floor, prints one
 line per stage (wall seconds, the CPU seconds the whole machine spent during it, and the peak RSS
 of that stage's largest process), the whole review's wall time, accounts per second, the ratio
@@ -33,7 +32,7 @@ import time
 import uuid
 from concurrent.futures import ProcessPoolExecutor
 from datetime import date, timedelta
-from typing import Any, Callable, Iterator
+from typing import Any, Iterator
 
 from sqlalchemy import create_engine, text
 
@@ -264,23 +263,15 @@ def review(env: dict[str, str], shard_count: int, review_date: date = REVIEW_DAT
     """Every task as its own process, in the DAG's order; per step (name, wall s, machine CPU s,
     peak RSS MiB; a task of a step of several has no CPU figure of its own), the total wall
     seconds and the total CPU seconds. A step of several tasks runs them WORKER_SLOTS at a time,
-    as the DAG lets them run: the extract's plan, then its parts, beside the validation shards;
-    then the reassessment shards; then the apply shards."""
+    as the DAG lets them run: extraction beside the validation shards, then the reassessment
+    shards, then the apply shards."""
     timings: list[tuple[str, float, float | None, float]] = []
     began, began_cpu = time.perf_counter(), machine_cpu_seconds()
 
-    def side_by_side(label: str, tasks: list[tuple[str, tuple]],
-                     then: Callable[[Any], list[tuple[str, tuple]]] | None = None) -> list[Any]:
-        """``tasks`` WORKER_SLOTS at a time; with ``then``, the tasks ``then`` makes of the first
-        task's result join the queue once it is done (plan_extract, then the extract's parts)."""
+    def side_by_side(label: str, tasks: list[tuple[str, tuple]]) -> list[Any]:
         started, started_cpu = time.perf_counter(), machine_cpu_seconds()
         with _pool(WORKER_SLOTS) as pool:
-            futures = [pool.submit(_in_child, env, "stage", name, *args) for name, args in tasks]
-            if then is not None:
-                following = then(futures[0].result()[0])
-                tasks = tasks + following
-                futures += [pool.submit(_in_child, env, "stage", name, *args) for name, args in following]
-            done = [f.result() for f in futures]
+            done = [f.result() for f in [pool.submit(_in_child, env, "stage", name, *args) for name, args in tasks]]
         timings.append((label, time.perf_counter() - started, machine_cpu_seconds() - started_cpu,
                         max(peak for _, _, peak in done)))
         if len(tasks) > 1:  # each task's own time, under the step's wall time
@@ -292,11 +283,9 @@ def review(env: dict[str, str], shard_count: int, review_date: date = REVIEW_DAT
 
     run = one("resolve_review_date", review_date, False, None, None, None, shard_count)
     shards = [(run, shard) for shard in run["shards"]]
-    done = side_by_side(f"extract x{len(shards)} + validate x{len(shards)}",
-                        [("plan_extract", (run,))] + [("validate_snapshots", args) for args in shards],
-                        then=lambda plan: [("extract_snapshots", (run, plan, part)) for part in run["shards"]])
-    plan, extracted = done[0], done[-len(shards):]
-    one("quality_gate", run, plan, extracted)
+    extracted = side_by_side(f"extract + validate x{len(shards)}", [("extract_snapshots", (run,))] + [
+        ("validate_snapshots", args) for args in shards])[0]
+    one("quality_gate", run, extracted["previous_snapshot_date"])
     side_by_side(f"reassess_accounts x{len(shards)}", [("reassess_accounts", args) for args in shards])
     one("check_portfolio", run)
     side_by_side(f"apply_limit_changes x{len(shards)}", [("apply_limit_changes", args) for args in shards])

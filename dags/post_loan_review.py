@@ -8,9 +8,8 @@ policy, then tells the customers what changed and why.
 |---|---|
 | `resolve_review_date` | the one review date of the run: the `review_date` param, else the data interval end, else the logical date (Asia/Shanghai calendar); checks the policy loads |
 | `plan_shards` | the shards (N) that the next stages map over |
-| `plan_extract` | sums the night's 90-day score baselines and splits the book into N ranges of consecutive account ids, about as many accounts each |
-| `extract_snapshots` ×N | stages one range's score, repayment, spending, security, inquiry and income data as of that date into `review_inputs` |
-| `validate_snapshots` ×N | Great Expectations suites on one shard's snapshot rows; quarantines its bad rows (runs beside the extract: neither reads what the other writes) |
+| `extract_snapshots` | stages score, repayment, spending, security, inquiry and income data as of that date into `review_inputs` |
+| `validate_snapshots` ×N | Great Expectations suites on one shard's snapshot rows; quarantines its bad rows (runs beside `extract_snapshots`: neither reads what the other writes) |
 | `quality_gate` | adds the shards' results up and judges the whole book (row counts, share of bad rows); **stops the run** on a failure |
 | `reassess_accounts` ×N | features, policy rules and guardrails for one shard: one decision per account with up to four reason codes |
 | `check_portfolio` | the breaker: too many decreases, too much exposure moved, or score drift (PSI) → `approve_changes` (a person approves; reject or a 6 h timeout applies nothing); else `no_approval_needed` |
@@ -21,8 +20,7 @@ policy, then tells the customers what changed and why.
 **Params**: `review_date` (YYYY-MM-DD, empty = from the schedule), `dry_run` (decide and report,
 write no limit, ledger or notification), `policy` (a file of `include/policies/`), `shards` (N:
 the heavy stages map over N shards of the book, split by a stable hash of the account id, so the
-executor spreads them over workers and a failed shard retries alone; the extract maps over N ranges
-of account ids instead, which the database reads off its keys; empty = `PLR_SHARDS`, 4).
+executor spreads them over workers and a failed shard retries alone; empty = `PLR_SHARDS`, 4).
 
 Re-running a date is safe: every write is keyed by the review date and skips what is already there.
 Backfills (`airflow backfill create --dag-id post_loan_review --from-date ... --to-date ...`) decide
@@ -75,8 +73,8 @@ POLICY_VERSIONS = sorted(p.stem for p in (Path(__file__).parents[1] / "include" 
         "policy": Param(POLICY_VERSIONS[0] if POLICY_VERSIONS else "v1", type="string", enum=POLICY_VERSIONS or ["v1"],
                         title="Policy version", description="A policy file of include/policies/"),
         "shards": Param(None, type=["null", "integer"], minimum=1, maximum=64, title="Shards",
-                        description="Split extraction, validation, reassessment and apply into this many "
-                                    "parallel tasks; empty = the PLR_SHARDS setting (4)"),
+                        description="Split validation, reassessment and apply into this many parallel tasks; "
+                                    "empty = the PLR_SHARDS setting (4)"),
     },
     tags=["credit-risk", "post-loan", "nightly"],
 )
@@ -111,17 +109,10 @@ def post_loan_review():
                                           context.get("logical_date"), params.get("shards"))
 
     @task
-    def plan_extract(run: dict) -> dict:
+    def extract_snapshots(run: dict) -> dict:
         from post_loan_review import stages
 
-        return stages.plan_extract(run, attempt())
-
-    @task(map_index_template="{{ part_label }}")
-    def extract_snapshots(run: dict, plan: dict, part: int) -> dict:
-        from post_loan_review import stages, staging
-
-        get_current_context()["part_label"] = f"accounts, range {part + 1} of {run['shard_count']}"
-        return failing_fast(staging.StagingLostError, stages.extract_snapshots, run, plan, part, attempt())
+        return stages.extract_snapshots(run, attempt())
 
     @task
     def plan_shards(run: dict) -> list[int]:
@@ -136,13 +127,13 @@ def post_loan_review():
         return failing_fast(quality.QualityGateError, stages.validate_snapshots, run, shard, attempt())
 
     @task
-    def quality_gate(run: dict, plan: dict, extracted: list, validated: list) -> dict:
+    def quality_gate(run: dict, extracted: dict, validated: list) -> dict:
         from airflow.sdk.exceptions import AirflowFailException
 
         from post_loan_review import quality, stages
 
         try:
-            return stages.quality_gate(run, plan, list(extracted), attempt())
+            return stages.quality_gate(run, extracted["previous_snapshot_date"], attempt())
         except quality.QualityGateError as error:
             if error.retryable:  # the feed may still arrive: let Airflow retry
                 raise
@@ -183,12 +174,11 @@ def post_loan_review():
         return failing_fast(staging.StagingLostError, stages.build_report, run, attempt())
 
     run = resolve_review_date()
+    extracted = extract_snapshots(run)
     shards = plan_shards(run)
-    plan = plan_extract(run)
-    extracted = extract_snapshots.partial(run=run, plan=plan).expand(part=shards)
     # validation reads the snapshot tables themselves, not extract's staged inputs: the two run side by side
     validated = validate_snapshots.partial(run=run).expand(shard=shards)
-    gate = quality_gate(run, plan, extracted, validated)
+    gate = quality_gate(run, extracted, validated)
     reassessed = reassess_accounts.partial(run=run, gate=gate).expand(shard=shards)
     guard = check_portfolio(run, reassessed)
     approval = ApprovalOperator(

@@ -114,24 +114,16 @@ def load_portfolio(engine, accounts: int = 3000, seed: int = 11, **kwargs):
     return portfolio
 
 
-def extracted_run(run: dict) -> tuple[dict, list[dict]]:
-    """Every part of ``run``'s extract, as the DAG runs them: the plan and the parts' results."""
-    from post_loan_review import stages
-
-    plan = stages.plan_extract(run)
-    return plan, [stages.extract_snapshots(run, plan, part) for part in run["shards"]]
-
-
 def validated_run(review_date, shard_count: int | None = None) -> dict:
     """A live run of ``review_date`` through the quality gate, stage by stage and shard by shard
     as the DAG runs it; the run's XCom."""
     from post_loan_review import stages
 
     run = stages.resolve_review_date(review_date, False, None, shard_count=shard_count)
-    plan, extracted = extracted_run(run)
+    extracted = stages.extract_snapshots(run)
     for shard in run["shards"]:
         stages.validate_snapshots(run, shard)
-    stages.quality_gate(run, plan, extracted)
+    stages.quality_gate(run, extracted["previous_snapshot_date"])
     return run
 
 

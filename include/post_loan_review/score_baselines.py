@@ -47,16 +47,6 @@ def stage_score_baselines(conn: Connection, review_date: date, baseline_days: in
     return f"carried from {carried_date}" if carried_date else "summed from scratch"
 
 
-def hold_night(conn: Connection, review_date: date, baseline_days: int) -> bool:
-    """For an extract part, in its own transaction after the plan's: whether the night's sums are
-    still stored (a crash of PostgreSQL empties the unlogged tables; the plan of a run three nights
-    later prunes them), held on PostgreSQL against pruning until the part commits."""
-    if db.is_postgres(conn):
-        return _locked(conn, review_date, baseline_days)
-    return db.read_date(conn, "review/score_baseline_night",
-                        {"locked_date": review_date, "baseline_days": baseline_days}) is not None
-
-
 def _locked(conn: Connection, night: date, baseline_days: int) -> bool:
     """On PostgreSQL, hold a stored night against pruning by another run until the transaction
     ends; whether it is still there."""

@@ -70,26 +70,16 @@ def _shard(run_xcom: dict, index: int) -> Shard:
     return Shard(int(index), _shard_count(run_xcom))
 
 
-def plan_extract(run_xcom: dict, attempt: str | None = None) -> dict[str, Any]:
-    """Once per run, before the extract's parts: the staging of finished runs cleared, the night's
-    score baselines summed, and the book split into one range of accounts per part (as many parts
-    as shards)."""
+def extract_snapshots(run_xcom: dict, attempt: str | None = None) -> dict[str, Any]:
     run = ReviewRun.from_xcom(run_xcom)
-    with _stage(run, "plan_extract", attempt) as conn:
+    with _stage(run, "extract_snapshots", attempt) as conn:
         cleared = staging.clear_finished_runs(conn, run)  # the staging tables keep the runs in flight only
-        plan = snapshots.plan_extract(conn, run, load_policy(run.policy_version), _shard_count(run_xcom))
-        # recorded before any part stages a row, so that no other run's night clears them
-        # (staging.clear_finished_runs keeps the staged rows of the runs recorded in flight)
-        runs.record(conn, run, "extracting", keep_failed=True)
-    return {**plan, "staging": cleared}
-
-
-def extract_snapshots(run_xcom: dict, plan: dict, part: int = 0, attempt: str | None = None) -> dict[str, Any]:
-    """One range of accounts of the plan: its staged inputs replaced."""
-    run, label = ReviewRun.from_xcom(run_xcom), f"{part + 1}/{plan['part_count']}"
-    with _stage(run, f"extract_snapshots[{label}]", attempt) as conn:
-        staged = snapshots.extract_part(conn, run, load_policy(run.policy_version), plan, part)
-    return {"part": label, "accounts_extracted": staged}
+        result = {**snapshots.extract_snapshots(conn, run, load_policy(run.policy_version)), "staging": cleared}
+        if result["accounts_extracted"] == 0:
+            raise ValueError(f"extract_snapshots {run.review_date}: no reviewable account in accounts; "
+                             "load a portfolio first (plr generate)")
+        runs.record(conn, run, "extracted", keep_failed=True, accounts_extracted=result["accounts_extracted"])
+    return result
 
 
 def validate_snapshots(run_xcom: dict, shard_index: int = 0, attempt: str | None = None) -> dict[str, Any]:
@@ -101,25 +91,18 @@ def validate_snapshots(run_xcom: dict, shard_index: int = 0, attempt: str | None
     return result
 
 
-def quality_gate(run_xcom: dict, plan: dict, extracted: list[dict], attempt: str | None = None) -> dict[str, Any]:
-    """Once every part is extracted and every shard validated: the accounts staged recorded, and
-    the verdict on the whole book from every shard's results; stops the run on a failure."""
+def quality_gate(run_xcom: dict, previous_snapshot_date: str | None, attempt: str | None = None) -> dict[str, Any]:
+    """The verdict on the whole book from every shard's results; stops the run on a failure."""
     run = ReviewRun.from_xcom(run_xcom)
-    previous = plan["previous_snapshot_date"]
+    previous = date.fromisoformat(previous_snapshot_date) if previous_snapshot_date else None
     with _stage(run, "quality_gate", attempt) as conn:
-        staged = sum(part["accounts_extracted"] for part in extracted)
-        if staged == 0:
-            raise ValueError(f"extract_snapshots {run.review_date}: no reviewable account in accounts; "
-                             "load a portfolio first (plr generate)")
-        db.refresh_statistics(conn, "review_inputs")  # the shards' reads plan on the new rows
-        result = quality.quality_gate(conn, run, date.fromisoformat(previous) if previous else None,
-                                      _shard_count(run_xcom))
-        runs.record(conn, run, "failed" if result["failure"] else "validated", accounts_extracted=staged,
+        result = quality.quality_gate(conn, run, previous, _shard_count(run_xcom))
+        runs.record(conn, run, "failed" if result["failure"] else "validated",
                     rows_quarantined=result["rows_quarantined"], error_message=result["failure"])
     # the results are committed above so operators can read them; now stop before any decision
     if result["failure"]:
         raise quality.QualityGateError(result["failure"], retryable=result["retryable"])
-    return {**result, "accounts_extracted": staged}
+    return result
 
 
 def reassess_accounts(run_xcom: dict, shard_index: int = 0, attempt: str | None = None) -> dict[str, Any]:
@@ -223,11 +206,10 @@ def review(review_date: str | date, dry_run: bool = False, policy_version: str |
         return result
 
     run_xcom = timed(resolve_review_date, review_date, dry_run, policy_version, None, None, shard_count)
-    plan = timed(plan_extract, run_xcom)
-    extracted = [timed(extract_snapshots, run_xcom, plan, part) for part in run_xcom["shards"]]
+    extracted = timed(extract_snapshots, run_xcom)
     for index in run_xcom["shards"]:
         timed(validate_snapshots, run_xcom, index)
-    timed(quality_gate, run_xcom, plan, extracted)
+    timed(quality_gate, run_xcom, extracted["previous_snapshot_date"])
     for index in run_xcom["shards"]:
         timed(reassess_accounts, run_xcom, index)
     guard = timed(check_portfolio, run_xcom)

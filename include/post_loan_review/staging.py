@@ -32,7 +32,7 @@ def _lost(stage: str, run: ReviewRun, what: str) -> StagingLostError:
         f"{stage} {run.review_date} ({run.run_mode}): {what}. PostgreSQL empties the unlogged staging tables "
         f"({', '.join(STAGING_TABLES)}) after a server crash, and the extract of a later date deletes the rows of "
         "a run that had reported; nothing was written. Re-run the review of "
-        f"{run.review_date} from plan_extract (in Airflow: clear the run's tasks); shards already applied "
+        f"{run.review_date} from extract_snapshots (in Airflow: clear the run's tasks); shards already applied "
         "stay applied and are skipped.")
 
 
@@ -42,8 +42,7 @@ def _recorded(conn: Connection, run: ReviewRun, column: str) -> int | None:
 
 
 def require_staged_inputs(conn: Connection, run: ReviewRun, stage: str, staged: int) -> None:
-    """``staged`` review_inputs rows must be the accounts extract_snapshots staged (recorded by the
-    quality gate)."""
+    """``staged`` review_inputs rows must be the accounts extract_snapshots recorded."""
     extracted = _recorded(conn, run, "accounts_extracted")
     if extracted is not None and staged != extracted:
         raise _lost(stage, run, f"extract_snapshots staged {extracted:,} accounts, review_inputs now holds {staged:,}")

@@ -2,7 +2,6 @@
 -- sql/schema so a warehouse made by an older version of the code gets today's tables.
 drop table if exists review_history;
 drop table if exists shard_quality_results;
-drop table if exists extract_account_ranges;
 drop table if exists shard_largest_changes;
 drop table if exists shard_reason_counts;
 drop table if exists shard_decision_counts;

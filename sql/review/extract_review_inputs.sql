@@ -6,8 +6,6 @@
 -- the review date (a backfill) gets them from the ledger's rows before it; every other account
 -- from its own columns, which apply keeps equal to its latest ledger rows. A nightly run reads
 -- none of the ledger's history.
--- One range of consecutive account ids per statement (snapshots.py): every table is read in
--- that range only, off keys that lead with the date and the account or with the account.
 insert into review_inputs (
     review_date, run_mode, account_id, segment, preferred_language, status, has_open_appeal,
     refused_automated_decisions,
@@ -29,7 +27,6 @@ first_change_from_review as (
     select account_id, min(review_date) as review_date
     from limit_ledger
     where review_date >= :review_date
-      and account_id between :first_account_id and :last_account_id
     group by account_id
 ),
 
@@ -48,7 +45,6 @@ past_changes as (  -- a backfill only: without a change on or after the review d
         max(case when new_limit_fen > old_limit_fen then review_date end) as last_increase_date
     from limit_ledger
     where review_date < :review_date
-      and account_id between :first_account_id and :last_account_id
       and exists (select 1 from first_change_from_review)
     group by account_id
 ),
@@ -61,21 +57,18 @@ accounts_as_of as (
         state_before_review.account_id is not null as changed_from_review
     from accounts
     left join state_before_review on state_before_review.account_id = accounts.account_id
-    where accounts.account_id between :first_account_id and :last_account_id
 ),
 
 previous_scores as (
     select account_id, score as previous_score
     from credit_score_snapshots
     where snapshot_date = :previous_snapshot_date
-      and account_id between :first_account_id and :last_account_id
 ),
 
 baseline_scores as (  -- summed for the date by score_baselines.py, before this statement
     select account_id, cast(score_sum as double precision) / score_count as baseline_score_90d
     from score_baselines
     where review_date = :review_date and baseline_days = :baseline_days
-      and account_id between :first_account_id and :last_account_id
 ),
 
 security as (
@@ -86,16 +79,14 @@ security as (
         sum(case when event_type = 'sim_change' then 1 else 0 end) as sim_change_events,
         sum(case when event_type = 'password_reset' then 1 else 0 end) as password_reset_events
     from security_events
-    where account_id between :first_account_id and :last_account_id
-      and event_date > :security_window_start and event_date <= :review_date
+    where event_date > :security_window_start and event_date <= :review_date
     group by account_id
 ),
 
 income as (
     select account_id, max(monthly_income_fen) as verified_monthly_income_fen
     from income_verifications
-    where account_id between :first_account_id and :last_account_id
-      and verified_date > :income_window_start and verified_date <= :review_date
+    where verified_date > :income_window_start and verified_date <= :review_date
     group by account_id
 ),
 
@@ -155,18 +146,14 @@ final as (
     from accounts_as_of as a
     left join credit_score_snapshots as scores
       on scores.account_id = a.account_id and scores.snapshot_date = :review_date
-     and scores.account_id between :first_account_id and :last_account_id
     left join previous_scores on previous_scores.account_id = a.account_id
     left join baseline_scores on baseline_scores.account_id = a.account_id
     left join repayment_snapshots as repayments
       on repayments.account_id = a.account_id and repayments.snapshot_date = :review_date
-     and repayments.account_id between :first_account_id and :last_account_id
     left join spending_snapshots as spending
       on spending.account_id = a.account_id and spending.snapshot_date = :review_date
-     and spending.account_id between :first_account_id and :last_account_id
     left join credit_inquiry_snapshots as inquiries
       on inquiries.account_id = a.account_id and inquiries.snapshot_date = :review_date
-     and inquiries.account_id between :first_account_id and :last_account_id
     left join security on security.account_id = a.account_id
     left join income on income.account_id = a.account_id
     left join past_changes on past_changes.account_id = a.account_id

@@ -4,7 +4,7 @@ create table if not exists review_runs (
     review_date         date    not null,
     run_mode            text    not null,
     policy_version      text    not null,
-    status              text    not null,  -- extracting | validated | reassessed | applied | notified | reported | failed
+    status              text    not null,  -- extracted | validated | reassessed | applied | notified | reported | failed
     accounts_extracted  integer,
     accounts_reviewed   integer,
     rows_quarantined    integer,

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
-TASK_ORDER = ["resolve_review_date", "plan_extract", "extract_snapshots", "validate_snapshots", "quality_gate",
-              "reassess_accounts", "check_portfolio", "apply_limit_changes", "queue_notifications", "build_report"]
+TASK_ORDER = ["resolve_review_date", "extract_snapshots", "validate_snapshots", "quality_gate", "reassess_accounts",
+              "check_portfolio", "apply_limit_changes", "queue_notifications", "build_report"]
 BREAKER_PATHS = ["approve_changes", "no_approval_needed"]
 
 
@@ -43,12 +43,12 @@ def test_tasks_run_in_the_documented_order(dag):
                 assert path in dag.get_task(downstream).upstream_task_ids
             continue
         if downstream == "validate_snapshots":  # validation runs beside extraction, not after it
-            assert not {"plan_extract", upstream} & dag.get_task(downstream).upstream_task_ids
+            assert upstream not in dag.get_task(downstream).upstream_task_ids
             continue
         assert upstream in dag.get_task(downstream).upstream_task_ids, f"{upstream} -> {downstream}"
     assert dag.get_task("resolve_review_date").upstream_task_ids == set()
-    # the gate waits for all, so no decision is made before every shard is validated and staged
-    assert {"plan_extract", "extract_snapshots", "validate_snapshots"} <= dag.get_task("quality_gate").upstream_task_ids
+    # the gate waits for both, so no decision is made before every shard is validated and staged
+    assert {"extract_snapshots", "validate_snapshots"} <= dag.get_task("quality_gate").upstream_task_ids
 
 
 def test_the_heavy_stages_map_over_the_shards(dag):
@@ -60,11 +60,6 @@ def test_the_heavy_stages_map_over_the_shards(dag):
         assert "plan_shards" in task.upstream_task_ids
         assert task.map_index_template == "{{ shard_label }}"
     assert dag.get_task("plan_shards").upstream_task_ids == {"resolve_review_date"}
-    # the extract maps over ranges of account ids, as many as shards, that plan_extract draws
-    extract = dag.get_task("extract_snapshots")
-    assert isinstance(extract, MappedOperator)
-    assert {"plan_shards", "plan_extract"} <= extract.upstream_task_ids
-    assert extract.map_index_template == "{{ part_label }}"
     shards = dag.params.get_param("shards")
     assert shards.value is None and shards.schema["minimum"] == 1 and shards.schema["maximum"] == 64
 

@@ -9,7 +9,7 @@ from datetime import date, timedelta
 
 import numpy as np
 import pandas as pd
-from conftest import SECOND_DATE, extracted_run, load_portfolio
+from conftest import SECOND_DATE, load_portfolio
 from sqlalchemy import text
 
 from post_loan_review import db, imports, score_baselines, stages
@@ -128,8 +128,7 @@ def test_the_extract_stages_the_baseline_the_snapshots_give(any_warehouse):
     for night, how in ((first_night, "summed from scratch"), (second_night, f"carried from {first_night}")):
         run = stages.resolve_review_date(night, False, None)
         window = load_policy(run["policy_version"]).score_baseline_days
-        assert stages.plan_extract(run)["score_baselines"] == how
-        extracted_run(run)
+        assert stages.extract_snapshots(run)["score_baselines"] == how
         with any_warehouse.connect() as conn:
             staged = pd.read_sql(text("select account_id, baseline_score_90d from review_inputs "
                                       "where review_date = :d"), conn, params={"d": night})

@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from checks import keys_staged_twice, scalar
-from conftest import FIRST_DATE, extracted_run, load_portfolio, reassessed_run, validated_run
+from conftest import FIRST_DATE, load_portfolio, reassessed_run, validated_run
 from sqlalchemy import text
 
 from post_loan_review import ledger, quality, reassess, stages
@@ -67,7 +67,7 @@ def test_three_shards_decide_exactly_what_one_piece_does(engine):
 def test_the_database_puts_each_account_in_the_shard_numpy_computes(postgres_warehouse):
     load_portfolio(postgres_warehouse, accounts=3000)
     run = stages.resolve_review_date(FIRST_DATE, True, None, shard_count=5)
-    extracted_run(run)
+    stages.extract_snapshots(run)
     with postgres_warehouse.connect() as conn:
         staged = pd.read_sql(text("select account_id from review_inputs where run_mode = 'dry_run'"), conn)
     ids = staged["account_id"].to_numpy()
@@ -150,10 +150,10 @@ def test_the_gate_judges_the_share_of_bad_rows_over_the_book_not_per_shard(wareh
 def test_the_gate_refuses_to_judge_before_every_shard_validated(warehouse):
     load_portfolio(warehouse, accounts=1000)
     run = stages.resolve_review_date(FIRST_DATE, False, None, shard_count=2)
-    plan, extracted = extracted_run(run)
+    extracted = stages.extract_snapshots(run)
     stages.validate_snapshots(run, 0)
     with pytest.raises(RuntimeError, match="shard\\(s\\) 2 of 2 have no validation results"):
-        stages.quality_gate(run, plan, extracted)
+        stages.quality_gate(run, extracted["previous_snapshot_date"])
 
 
 def _run_row(engine) -> dict:
@@ -172,11 +172,11 @@ def test_extract_committing_after_a_validation_shard_failed_leaves_the_run_faile
     monkeypatch.setattr(quality, "validate_shard", unreadable)
     with pytest.raises(ValueError):
         stages.validate_snapshots(run, 1)
-    extracted_run(run)  # the extract ran beside the shard and commits after the failure
+    stages.extract_snapshots(run)  # it ran beside the shard and commits after the failure
     row = _run_row(warehouse)
     assert row["status"] == "failed"
     assert row["error_message"] == "validate_snapshots[2/2]: the repayment feed is unreadable"
-    assert row["accounts_extracted"] is None  # the gate records it, once every part is in
+    assert row["accounts_extracted"] > 0  # its count is still recorded
 
 
 def _reassessed_run(shard_count: int) -> dict:

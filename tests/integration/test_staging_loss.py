@@ -57,7 +57,7 @@ def test_a_crash_between_reassess_and_the_breaker_stops_the_breaker(postgres_war
     extracted = scalar(postgres_warehouse, "select accounts_extracted from review_runs")
     _crash_empties_staging(postgres_warehouse)
     with pytest.raises(StagingLostError, match=rf"check_portfolio {FIRST_DATE} .*staged "
-                                               rf"{extracted:,} accounts.* from plan_extract"):
+                                               rf"{extracted:,} accounts.* from extract_snapshots"):
         stages.check_portfolio(run)
 
 

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import pytest
 from checks import scalar
-from conftest import FIRST_DATE, SECOND_DATE, extracted_run, load_portfolio
+from conftest import FIRST_DATE, SECOND_DATE, load_portfolio
 from sqlalchemy import text
 
 from post_loan_review import db, explain, simulation, stages, staging
@@ -30,7 +30,7 @@ def test_a_night_clears_the_staging_of_the_runs_that_are_over_and_keeps_the_rest
     load_portfolio(engine, accounts=400)
     stages.review(FIRST_DATE)  # reported: over
     in_flight = stages.resolve_review_date(FIRST_DATE, True, None)
-    _, parts = extracted_run(in_flight)  # a dry run that stopped after extract: it may be resumed
+    stages.extract_snapshots(in_flight)  # a dry run that stopped after extract: it may be resumed
     simulation.run_simulation(load_policy("v1"), FIRST_DATE)  # committed simulation rows, never read again
     first, dry, simulated = (str(FIRST_DATE), "live"), (str(FIRST_DATE), "dry_run"), (str(FIRST_DATE), "simulation")
     assert {first, dry, simulated} <= _staged_runs(engine)["review_inputs"]
@@ -42,8 +42,8 @@ def test_a_night_clears_the_staging_of_the_runs_that_are_over_and_keeps_the_rest
     assert _staged_runs(engine) == {"review_inputs": {second, dry}, "staged_decisions": {second},
                                     "staged_traces": {second}}
     assert summary["accounts_reviewed"] > 0
-    assert scalar(engine, "select count(*) from review_inputs") == accounts + sum(
-        part["accounts_extracted"] for part in parts)
+    assert scalar(engine, "select count(*) from review_inputs") == accounts + scalar(
+        engine, "select accounts_extracted from review_runs where run_mode = 'dry_run'")
     # the recorded decisions of the night that was cleared are still explained
     account = scalar(engine, f"select min(account_id) from limit_decisions where review_date = '{FIRST_DATE}'")
     with engine.connect() as conn:
@@ -64,7 +64,7 @@ def test_a_backfill_leaves_the_staging_of_newer_nights(any_warehouse):
 def test_a_failed_run_keeps_its_staging_for_its_rerun(warehouse):
     load_portfolio(warehouse, accounts=300)
     failed = stages.resolve_review_date(FIRST_DATE, False, None)
-    extracted_run(failed)
+    stages.extract_snapshots(failed)
     with warehouse.begin() as conn:  # the run failed after extract
         conn.execute(text("update review_runs set status = 'failed'"))
     stages.review(SECOND_DATE)
@@ -120,11 +120,11 @@ def test_on_postgres_a_run_in_flight_or_a_busy_table_makes_the_night_delete_inst
     assert _staged_runs(postgres_warehouse) == {table: set() for table in STAGING_TABLES}
 
     in_flight = stages.resolve_review_date(SECOND_DATE, True, None)
-    extracted_run(in_flight)  # a dry run of the night, stopped after extract
+    stages.extract_snapshots(in_flight)  # a dry run of the night, stopped after extract
     stages.review(FIRST_DATE)  # and a re-run of the night before, which is over again
     with postgres_warehouse.begin() as conn:
         cleared = staging.clear_finished_runs(conn, _run(SECOND_DATE + timedelta(days=1)))
-    assert cleared == f"deleted; kept 1 run(s): {SECOND_DATE} dry_run (extracting)"
+    assert cleared == f"deleted; kept 1 run(s): {SECOND_DATE} dry_run (extracted)"
     assert _staged_runs(postgres_warehouse)["review_inputs"] == {(str(SECOND_DATE), "dry_run")}
 
 
@@ -151,10 +151,10 @@ def test_on_postgres_a_run_that_staged_while_the_night_waited_for_the_lock_is_ke
     def lock_after_a_dry_run_staged(conn):
         # what the first look could not see: a dry run that committed its inputs just before the lock
         conn.execute(text("insert into review_runs (review_date, run_mode, policy_version, status, updated_at) "
-                          "values (:day, 'dry_run', 'v1', 'extracting', current_timestamp)"), {"day": SECOND_DATE})
+                          "values (:day, 'dry_run', 'v1', 'extracted', current_timestamp)"), {"day": SECOND_DATE})
         return locked(conn)
 
     monkeypatch.setattr(staging, "_lock_alone", lock_after_a_dry_run_staged)
     with postgres_warehouse.begin() as conn:
         cleared = staging.clear_finished_runs(conn, _run(SECOND_DATE))
-    assert cleared == f"deleted; kept 1 run(s): {SECOND_DATE} dry_run (extracting)"
+    assert cleared == f"deleted; kept 1 run(s): {SECOND_DATE} dry_run (extracted)"

@@ -13,7 +13,6 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pandas as pd
-import pytest
 from checks import scalar
 from conftest import SECOND_DATE, load_portfolio
 
@@ -73,22 +72,17 @@ def deliveries(directory: Path) -> dict[str, dict]:
     return {name.removesuffix(".json"): json.loads((directory / name).read_text(encoding="utf-8")) for name in names}
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def engine(request):
-    return request.getfixturevalue("warehouse" if request.param == "sqlite" else "postgres_warehouse")
-
-
-def test_every_queued_notice_is_delivered_once_and_a_rerun_of_the_review_sends_nothing_new(engine, tmp_path):
-    keys = queued_outbox(engine)
+def test_every_queued_notice_is_delivered_once_and_a_rerun_of_the_review_sends_nothing_new(any_warehouse, tmp_path):
+    keys = queued_outbox(any_warehouse)
     clock = Clock()
     sink = Counting(FileSink(tmp_path / "outbox"))
-    result = dispatch_notifications(engine, sink, clock, batch_size=50)
+    result = dispatch_notifications(any_warehouse, sink, clock, batch_size=50)
     assert result == {"sent": len(keys), "failed": 0, "dead_lettered": 0, "batches": -(-len(keys) // 50),
                       "remaining": 0}
     assert set(sink.accepted) == keys and set(sink.accepted.values()) == {1}
 
     files = deliveries(tmp_path / "outbox")
-    rows = outbox_rows(engine).set_index("notification_key")
+    rows = outbox_rows(any_warehouse).set_index("notification_key")
     assert set(files) == keys
     assert set(rows["status"]) == {"sent"} and (rows["attempts"] == 0).all() and rows["last_error"].isna().all()
     assert (pd.to_datetime(rows["sent_at"]) == T0.replace(tzinfo=None)).all()
@@ -100,10 +94,10 @@ def test_every_queued_notice_is_delivered_once_and_a_rerun_of_the_review_sends_n
 
     # nothing is due any more; a re-run of the date queues nothing and nothing is sent again
     clock.advance(timedelta(days=1))
-    assert dispatch_notifications(engine, sink, clock)["sent"] == 0
+    assert dispatch_notifications(any_warehouse, sink, clock)["sent"] == 0
     stages.review(SECOND_DATE)
-    assert scalar(engine, "select count(*) from notifications") == len(keys)
-    assert dispatch_notifications(engine, sink, clock) == {"sent": 0, "failed": 0, "dead_lettered": 0,
+    assert scalar(any_warehouse, "select count(*) from notifications") == len(keys)
+    assert dispatch_notifications(any_warehouse, sink, clock) == {"sent": 0, "failed": 0, "dead_lettered": 0,
                                                            "batches": 0, "remaining": 0}
     assert set(sink.accepted.values()) == {1} and set(deliveries(tmp_path / "outbox")) == keys
 

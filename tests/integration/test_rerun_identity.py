@@ -6,7 +6,6 @@ from __future__ import annotations
 import hashlib
 from pathlib import Path
 
-import pytest
 from checks import checksums
 from conftest import FIRST_DATE, SECOND_DATE, load_portfolio
 
@@ -18,19 +17,14 @@ def file_checksums(summary: dict) -> dict[str, str]:
             for key in ("report_path", "decisions_path", "summary_path")}
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def engine(request):
-    return request.getfixturevalue("warehouse" if request.param == "sqlite" else "postgres_warehouse")
-
-
-def test_three_runs_of_a_date_equal_one(engine):
-    load_portfolio(engine, accounts=2000)
+def test_three_runs_of_a_date_equal_one(any_warehouse):
+    load_portfolio(any_warehouse, accounts=2000)
     stages.review(FIRST_DATE)
     first = stages.review(SECOND_DATE)
-    tables, files = checksums(engine), file_checksums(first)
+    tables, files = checksums(any_warehouse), file_checksums(first)
     for _ in range(2):  # a retry, then a backfill over the same date
         again = stages.review(SECOND_DATE)
-        assert checksums(engine) == tables
+        assert checksums(any_warehouse) == tables
         assert file_checksums(again) == files
     stages.review(FIRST_DATE)  # a backfill of the night before changes nothing either
-    assert checksums(engine) == tables
+    assert checksums(any_warehouse) == tables

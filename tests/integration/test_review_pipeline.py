@@ -12,32 +12,28 @@ from post_loan_review import stages
 from post_loan_review.explain import explain
 from post_loan_review.quality import QualityGateError
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def engine(request):
-    return request.getfixturevalue("warehouse" if request.param == "sqlite" else "postgres_warehouse")
 
-
-def test_two_nights_then_a_rerun_that_changes_nothing(engine):
-    load_portfolio(engine, accounts=12_000)
-    before = table(engine, "accounts")
+def test_two_nights_then_a_rerun_that_changes_nothing(any_warehouse):
+    load_portfolio(any_warehouse, accounts=12_000)
+    before = table(any_warehouse, "accounts")
     first = stages.review(FIRST_DATE)
-    check_night(engine, FIRST_DATE)
+    check_night(any_warehouse, FIRST_DATE)
     second = stages.review(SECOND_DATE)
-    check_night(engine, SECOND_DATE)
-    actions = set(table(engine, "limit_decisions")["action"])
+    check_night(any_warehouse, SECOND_DATE)
+    actions = set(table(any_warehouse, "limit_decisions")["action"])
     assert actions == {"DECREASE", "DECREASE_TO_FLOOR", "FREEZE", "RESTORE", "MANUAL_REVIEW", "HOLD"}
 
     # current limits are the last ledger value, untouched elsewhere
-    after = table(engine, "accounts").set_index("account_id")
-    ledger = table(engine, "limit_ledger").sort_values("review_date").groupby("account_id").last()
+    after = table(any_warehouse, "accounts").set_index("account_id")
+    ledger = table(any_warehouse, "limit_ledger").sort_values("review_date").groupby("account_id").last()
     assert (after.loc[ledger.index, "current_limit_fen"] == ledger["new_limit_fen"]).all()
     untouched = before.set_index("account_id").index.difference(ledger.index)
     assert (after.loc[untouched, "current_limit_fen"] == before.set_index("account_id").loc[untouched, "current_limit_fen"]).all()
 
-    snapshot = {name: table(engine, name) for name in OUTPUT_TABLES}
+    snapshot = {name: table(any_warehouse, name) for name in OUTPUT_TABLES}
     again = stages.review(SECOND_DATE)
     for name, frame in snapshot.items():
-        pd.testing.assert_frame_equal(table(engine, name), frame, obj=name)
+        pd.testing.assert_frame_equal(table(any_warehouse, name), frame, obj=name)
     assert again["actions"] == second["actions"]
     assert first["accounts_reviewed"] == second["accounts_reviewed"]
 
@@ -72,21 +68,21 @@ def test_a_broken_feed_stops_the_run_before_any_decision(warehouse):
     assert scalar(warehouse, "select count(*) from quality_results where not success") >= 1
 
 
-def test_a_backfill_records_decisions_but_never_overwrites_a_newer_limit(engine):
-    load_portfolio(engine, accounts=6000)
+def test_a_backfill_records_decisions_but_never_overwrites_a_newer_limit(any_warehouse):
+    load_portfolio(any_warehouse, accounts=6000)
     stages.review(SECOND_DATE)
-    newer = table(engine, "accounts").set_index("account_id")
+    newer = table(any_warehouse, "accounts").set_index("account_id")
     stages.review(FIRST_DATE)  # the backfill of the night before
-    after = table(engine, "accounts").set_index("account_id")
+    after = table(any_warehouse, "accounts").set_index("account_id")
     set_by_newer = newer.index[newer["limit_set_by_review_date"].notna()]
     assert len(set_by_newer) > 0
     pd.testing.assert_series_equal(after.loc[set_by_newer, "current_limit_fen"], newer.loc[set_by_newer, "current_limit_fen"])
-    superseded = scalar(engine, "select count(*) from limit_decisions where review_date = :d and not is_applied", d=FIRST_DATE)
+    superseded = scalar(any_warehouse, "select count(*) from limit_decisions where review_date = :d and not is_applied", d=FIRST_DATE)
     assert superseded > 0
-    assert scalar(engine, """select count(*) from limit_ledger l join limit_decisions d
+    assert scalar(any_warehouse, """select count(*) from limit_ledger l join limit_decisions d
         on d.account_id = l.account_id and d.review_date = l.review_date where not d.is_applied""") == 0
     # a newer hold counts too: the backfill applies nothing to an account reviewed after it
-    assert scalar(engine, "select count(*) from limit_ledger where review_date = :d", d=FIRST_DATE) == 0
+    assert scalar(any_warehouse, "select count(*) from limit_ledger where review_date = :d", d=FIRST_DATE) == 0
     pd.testing.assert_frame_equal(after, newer)
 
 
@@ -124,22 +120,22 @@ def test_a_date_without_snapshots_stops_with_a_plain_message(warehouse):
     assert failure.value.retryable is True  # the feed may still arrive
 
 
-def test_every_recorded_decision_keeps_its_trace_once(engine):
-    load_portfolio(engine, accounts=3000)
+def test_every_recorded_decision_keeps_its_trace_once(any_warehouse):
+    load_portfolio(any_warehouse, accounts=3000)
     stages.review(SECOND_DATE)
-    staged = scalar(engine, "select count(*) from staged_traces where run_mode = 'live'")
+    staged = scalar(any_warehouse, "select count(*) from staged_traces where run_mode = 'live'")
     assert staged > 0
-    assert scalar(engine, "select count(*) from decision_traces") == staged
+    assert scalar(any_warehouse, "select count(*) from decision_traces") == staged
     # each reason of a change is backed by a trace row of that rule
-    assert scalar(engine, """select count(*) from limit_decisions d
+    assert scalar(any_warehouse, """select count(*) from limit_decisions d
         where d.is_applied and d.new_limit_fen <> d.old_limit_fen and not exists (
             select 1 from decision_traces t where t.account_id = d.account_id
               and t.review_date = d.review_date and t.arm = d.arm and t.code = d.reason_1)""") == 0
     stages.review(SECOND_DATE)
-    assert scalar(engine, "select count(*) from decision_traces") == staged
+    assert scalar(any_warehouse, "select count(*) from decision_traces") == staged
 
 
-def test_a_shadow_challenger_is_recorded_beside_the_champion_and_changes_nothing(engine, monkeypatch):
+def test_a_shadow_challenger_is_recorded_beside_the_champion_and_changes_nothing(any_warehouse, monkeypatch):
     import dataclasses
 
     from post_loan_review import policy as policy_module
@@ -147,17 +143,17 @@ def test_a_shadow_challenger_is_recorded_beside_the_champion_and_changes_nothing
     champion = dataclasses.replace(policy_module.load_policy("v1"),
                                    challenger=policy_module.Challenger("v2", 100, "shadow-test", "shadow"))
     monkeypatch.setattr(stages, "load_policy", lambda version: champion if version == "v1" else policy_module.load_policy(version))
-    load_portfolio(engine, accounts=3000)
+    load_portfolio(any_warehouse, accounts=3000)
     summary = stages.review(SECOND_DATE)
-    arms = table(engine, "limit_decisions").groupby("arm")
+    arms = table(any_warehouse, "limit_decisions").groupby("arm")
     assert set(arms.groups) == {"champion", "challenger"}
     assert arms.size()["champion"] == arms.size()["challenger"] == summary["accounts_reviewed"]
-    assert scalar(engine, "select count(*) from limit_decisions where arm = 'challenger' and is_applied") == 0
+    assert scalar(any_warehouse, "select count(*) from limit_decisions where arm = 'challenger' and is_applied") == 0
     # every applied change is the champion's
-    assert scalar(engine, """select count(*) from limit_ledger l join limit_decisions d
+    assert scalar(any_warehouse, """select count(*) from limit_ledger l join limit_decisions d
         on d.account_id = l.account_id and d.review_date = l.review_date and d.arm = 'champion'
-        where d.new_limit_fen = l.new_limit_fen""") == scalar(engine, "select count(*) from limit_ledger") > 0
-    check_night(engine, SECOND_DATE, arms=2)
+        where d.new_limit_fen = l.new_limit_fen""") == scalar(any_warehouse, "select count(*) from limit_ledger") > 0
+    check_night(any_warehouse, SECOND_DATE, arms=2)
     html = open(summary["report_path"], encoding="utf-8").read()
     assert "Champion and challenger" in html and "no (recorded only)" in html
     assert sum(summary["actions"].values()) == summary["accounts_reviewed"]  # applied decisions only

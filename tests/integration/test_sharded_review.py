@@ -25,11 +25,6 @@ STAGED = {
 }
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def engine(request):
-    return request.getfixturevalue("warehouse" if request.param == "sqlite" else "postgres_warehouse")
-
-
 def _staged(engine) -> dict[str, pd.DataFrame]:
     with engine.connect() as conn:
         return {name: pd.read_sql(text(f"select * from {name} where run_mode = 'dry_run' order by {order}"), conn)
@@ -49,19 +44,19 @@ def _account_ids(engine) -> np.ndarray:
             {"d": FIRST_DATE})])
 
 
-def test_three_shards_decide_exactly_what_one_piece_does(engine):
-    load_portfolio(engine, accounts=6000)
-    ids = _account_ids(engine)
-    _plant_bad_scores(engine, ids[::400])  # a few quarantined rows, in every shard
+def test_three_shards_decide_exactly_what_one_piece_does(any_warehouse):
+    load_portfolio(any_warehouse, accounts=6000)
+    ids = _account_ids(any_warehouse)
+    _plant_bad_scores(any_warehouse, ids[::400])  # a few quarantined rows, in every shard
     stages.review(FIRST_DATE, dry_run=True, shard_count=1)
-    whole = _staged(engine)
+    whole = _staged(any_warehouse)
     stages.review(FIRST_DATE, dry_run=True, shard_count=3)  # the re-run replaces every shard's rows
-    split = _staged(engine)
+    split = _staged(any_warehouse)
     planted = whole["quarantined_rows"].query("rule == 'score_in_range'")
     assert sorted(planted["account_id"]) == sorted(ids[::400].tolist())
     for name in STAGED:
         pd.testing.assert_frame_equal(split[name], whole[name], obj=name)
-    assert scalar(engine, "select count(distinct shard) from shard_quality_results where shard_count = 3") == 3
+    assert scalar(any_warehouse, "select count(distinct shard) from shard_quality_results where shard_count = 3") == 3
 
 
 def test_the_database_puts_each_account_in_the_shard_numpy_computes(postgres_warehouse):
@@ -113,10 +108,10 @@ def test_a_failed_shard_leaves_the_others_committed_and_retries_alone(warehouse,
     assert scalar(warehouse, "select count(*) from staged_decisions") == len(staged)
 
 
-def test_shards_run_again_or_split_otherwise_stage_each_decision_and_trace_once(engine):
+def test_shards_run_again_or_split_otherwise_stage_each_decision_and_trace_once(any_warehouse):
     # the staging tables have no keys (sql/schema/10_staged_decisions.sql): each shard's delete
     # of its own rows is what keeps a second run of it, or a run of another split, from doubling them
-    load_portfolio(engine, accounts=3000)
+    load_portfolio(any_warehouse, accounts=3000)
     three = validated_run(FIRST_DATE, 3)
     for shard in range(3):
         stages.reassess_accounts(three, shard)
@@ -124,10 +119,10 @@ def test_shards_run_again_or_split_otherwise_stage_each_decision_and_trace_once(
     two = {**three, "shard_count": 2, "shards": [0, 1]}  # a later run of the date split in two
     stages.reassess_accounts(two, 0)
     stages.reassess_accounts(two, 1)
-    assert keys_staged_twice(engine, "staged_decisions", "account_id, arm") == 0
-    assert keys_staged_twice(engine, "staged_traces", "account_id, arm, step") == 0
-    assert scalar(engine, "select count(*) from staged_traces") > 0
-    assert stages.check_portfolio(two)["accounts_reviewed"] == scalar(engine, "select count(*) from review_inputs")
+    assert keys_staged_twice(any_warehouse, "staged_decisions", "account_id, arm") == 0
+    assert keys_staged_twice(any_warehouse, "staged_traces", "account_id, arm, step") == 0
+    assert scalar(any_warehouse, "select count(*) from staged_traces") > 0
+    assert stages.check_portfolio(two)["accounts_reviewed"] == scalar(any_warehouse, "select count(*) from review_inputs")
 
 
 def test_the_gate_judges_the_share_of_bad_rows_over_the_book_not_per_shard(warehouse):
@@ -185,11 +180,11 @@ def _reassessed_run(shard_count: int) -> dict:
     return run
 
 
-def test_each_apply_shard_writes_only_its_accounts_and_the_last_completes_the_date(engine):
-    load_portfolio(engine, accounts=3000)
+def test_each_apply_shard_writes_only_its_accounts_and_the_last_completes_the_date(any_warehouse):
+    load_portfolio(any_warehouse, accounts=3000)
     run = _reassessed_run(3)
     stages.apply_limit_changes(run, 2)  # shards commit in any order
-    with engine.connect() as conn:
+    with any_warehouse.connect() as conn:
         recorded = np.array([r[0] for r in conn.execute(text("select account_id from limit_decisions"))])
         changed = np.array([r[0] for r in conn.execute(text("select account_id from limit_ledger"))])
         noticed = np.array([r[0] for r in conn.execute(text("select account_id from notifications"))])
@@ -199,13 +194,13 @@ def test_each_apply_shard_writes_only_its_accounts_and_the_last_completes_the_da
     for shard in (0, 1, 2):  # shard 3 again: a retry that finds its work done
         stages.apply_limit_changes(run, shard)
     stages.queue_notifications(run)
-    staged = scalar(engine, "select count(*) from staged_decisions where run_mode = 'live'")
-    assert scalar(engine, "select count(*) from limit_decisions") == staged
-    changes = scalar(engine, """select count(*) from limit_decisions where is_applied
+    staged = scalar(any_warehouse, "select count(*) from staged_decisions where run_mode = 'live'")
+    assert scalar(any_warehouse, "select count(*) from limit_decisions") == staged
+    changes = scalar(any_warehouse, """select count(*) from limit_decisions where is_applied
         and (new_limit_fen <> old_limit_fen or new_status <> old_status)""")
-    assert scalar(engine, "select count(*) from limit_ledger") == changes
-    assert scalar(engine, "select changes_applied from review_runs where run_mode = 'live'") == changes
-    assert scalar(engine, "select notifications_queued from review_runs where run_mode = 'live'") == changes
+    assert scalar(any_warehouse, "select count(*) from limit_ledger") == changes
+    assert scalar(any_warehouse, "select changes_applied from review_runs where run_mode = 'live'") == changes
+    assert scalar(any_warehouse, "select notifications_queued from review_runs where run_mode = 'live'") == changes
 
 
 def test_apply_shards_side_by_side_apply_the_whole_book_on_postgres(postgres_warehouse):

@@ -143,13 +143,8 @@ def test_a_stricter_candidate_lowers_more_limits_and_writes_nothing_live(warehou
         summary["changed_accounts"]
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def engine(request):
-    return request.getfixturevalue("warehouse" if request.param == "sqlite" else "postgres_warehouse")
-
-
-def test_the_recorded_live_decisions_are_the_baseline(engine, strict_policy):
-    warehouse = engine
+def test_the_recorded_live_decisions_are_the_baseline(any_warehouse, strict_policy):
+    warehouse = any_warehouse
     load_portfolio(warehouse, accounts=3000)
     stages.review(SECOND_DATE)
     same = simulation.run_simulation(load_policy("v1"), SECOND_DATE)

@@ -15,13 +15,8 @@ def prepare(engine):
     return reassessed_run(SECOND_DATE)
 
 
-@pytest.fixture(params=["sqlite", "postgres"])
-def engine(request):
-    return request.getfixturevalue("warehouse" if request.param == "sqlite" else "postgres_warehouse")
-
-
-def test_an_attempt_overtaken_while_asleep_is_refused_and_writes_nothing(engine, monkeypatch):
-    run_xcom = prepare(engine)
+def test_an_attempt_overtaken_while_asleep_is_refused_and_writes_nothing(any_warehouse, monkeypatch):
+    run_xcom = prepare(any_warehouse)
     real_apply = ledger.apply_limit_changes
     calls = []
 
@@ -36,12 +31,12 @@ def test_an_attempt_overtaken_while_asleep_is_refused_and_writes_nothing(engine,
         stages.apply_limit_changes(run_xcom, 0, attempt="try-1")
     monkeypatch.setattr(ledger, "apply_limit_changes", real_apply)
 
-    changes = scalar(engine, "select count(*) from limit_ledger")
+    changes = scalar(any_warehouse, "select count(*) from limit_ledger")
     assert changes > 0
-    assert changes == scalar(engine, """select count(*) from limit_decisions where is_applied
+    assert changes == scalar(any_warehouse, """select count(*) from limit_decisions where is_applied
         and (new_limit_fen <> old_limit_fen or new_status <> old_status)""")
-    assert scalar(engine, "select committed_attempt_id from stage_attempts where stage = 'apply_limit_changes[1/4]'") == "try-2"
-    assert scalar(engine, "select status from review_runs") == "applied"  # the stale attempt did not mark it failed
+    assert scalar(any_warehouse, "select committed_attempt_id from stage_attempts where stage = 'apply_limit_changes[1/4]'") == "try-2"
+    assert scalar(any_warehouse, "select status from review_runs") == "applied"  # the stale attempt did not mark it failed
 
 
 def test_two_attempts_of_a_reassessment_shard_at_once_stage_one_decision_each_on_postgres(

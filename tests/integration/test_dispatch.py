@@ -98,7 +98,7 @@ def test_every_queued_notice_is_delivered_once_and_a_rerun_of_the_review_sends_n
     stages.review(SECOND_DATE)
     assert scalar(any_warehouse, "select count(*) from notifications") == len(keys)
     assert dispatch_notifications(any_warehouse, sink, clock) == {"sent": 0, "failed": 0, "dead_lettered": 0,
-                                                           "batches": 0, "remaining": 0}
+                                                                  "batches": 0, "remaining": 0}
     assert set(sink.accepted.values()) == {1} and set(deliveries(tmp_path / "outbox")) == keys
 
 
